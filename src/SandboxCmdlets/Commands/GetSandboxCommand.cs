@@ -1,0 +1,71 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using Sandbox.Lifecycle;
+
+namespace Sandbox.Commands
+{
+    [Cmdlet(VerbsCommon.Get, "Sandbox", DefaultParameterSetName = "Name")]
+    [OutputType(typeof(Sandbox))]
+    public sealed class GetSandboxCommand : SandboxCmdletBase
+    {
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        [SupportsWildcards]
+        public string[]? Name { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[]? Id { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[]? ProjectId { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[]? DockerHost { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var all = new List<Sandbox>();
+            foreach (var host in DockerHost ?? new string?[] { null })
+            {
+                try
+                {
+                    var manager = Connect(ResolveEndpoint(host));
+                    all.AddRange(Run(c => manager.ListAsync(c)));
+                }
+                catch (SandboxException e) { WriteSandboxError(e, host); }
+            }
+
+            IEnumerable<Sandbox> result = all;
+            if (Name != null) result = Filter(result, Name, "name", (s, p) => p.IsMatch(s.Name), allowWildcards: true);
+            if (Id != null) result = Filter(result, Id, "id", (s, p) => s.Id.StartsWith(p.Text, StringComparison.OrdinalIgnoreCase), allowWildcards: false);
+            if (ProjectId != null) result = Filter(result, ProjectId, "project id", (s, p) => s.ProjectId != null && p.IsMatch(s.ProjectId), allowWildcards: true);
+            foreach (var sandbox in result) WriteObject(sandbox);
+        }
+
+        sealed class Pattern
+        {
+            public string Text = "";
+            public WildcardPattern Wildcard = null!;
+            public bool IsMatch(string value) => Wildcard.IsMatch(value);
+        }
+
+        List<Sandbox> Filter(IEnumerable<Sandbox> input, string[] values, string what, Func<Sandbox, Pattern, bool> match, bool allowWildcards)
+        {
+            var list = input.ToList();
+            var kept = new List<Sandbox>();
+            foreach (var value in values)
+            {
+                var pattern = new Pattern { Text = value.Trim(), Wildcard = new WildcardPattern(allowWildcards ? value.Trim() : WildcardPattern.Escape(value.Trim()), WildcardOptions.IgnoreCase) };
+                var matches = list.Where(s => match(s, pattern)).ToList();
+                if (matches.Count == 0 && !(allowWildcards && WildcardPattern.ContainsWildcardCharacters(value))) WriteError(NotFound(what, value));
+                kept.AddRange(matches);
+            }
+            return kept.GroupBy(s => s.DockerHost + "|" + s.Id).Select(g => g.First()).ToList();
+        }
+    }
+}

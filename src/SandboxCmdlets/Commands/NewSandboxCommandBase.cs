@@ -1,0 +1,294 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using Sandbox.Endpoints;
+using Sandbox.Files;
+using Sandbox.Hosting;
+using Sandbox.Lifecycle;
+
+namespace Sandbox.Commands
+{
+    /// <summary>The parameters and the create step shared by New-Sandbox and Use-Sandbox.</summary>
+    public abstract class NewSandboxCommandBase : SandboxCmdletBase
+    {
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Path { get; set; }
+
+        [Parameter]
+        public SwitchParameter CopyPath { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? ProjectId { get; set; }
+
+        [Parameter]
+        public SwitchParameter Replace { get; set; }
+
+        [Parameter]
+        public SwitchParameter Reuse { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Image { get; set; }
+
+        [Parameter]
+        [ValidateRange(0, 31_536_000)]
+        public int Timeout { get; set; } = SandboxSpec.DefaultTimeoutSec;
+
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable? Limits { get; set; }
+
+        [Parameter]
+        [ValidateRange(6L * 1024 * 1024, long.MaxValue)]
+        public long Memory { get; set; }
+
+        [Parameter]
+        [ValidateRange(0.01, 1024.0)]
+        public double Cpus { get; set; }
+
+        [Parameter]
+        [ValidateRange(-1L, long.MaxValue)]
+        public long PidsLimit { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string NetworkMode { get; set; } = "bridge";
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public object[]? Port { get; set; }
+
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable? Environment { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Name { get; set; }
+
+        [Parameter]
+        public ScriptBlock? OnStart { get; set; }
+
+        [Parameter]
+        public ScriptBlock? OnKill { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? DockerHost { get; set; }
+
+        /// <summary>Creates (or, with -Reuse, finds) the sandbox; null when the user declined or an error was written.</summary>
+        protected Sandbox? CreateSandbox()
+        {
+            if (Replace && Reuse)
+            {
+                WriteSandboxError("ConflictingSwitches", ErrorCategory.InvalidArgument, "Use -Replace or -Reuse, not both.", ProjectId);
+                return null;
+            }
+
+            SandboxSpec spec;
+            DockerEndpoint endpoint;
+            try
+            {
+                endpoint = ResolveEndpoint(DockerHost);
+                spec = BuildSpec(endpoint);
+            }
+            catch (SandboxException e)
+            {
+                WriteSandboxError(e);
+                return null;
+            }
+
+            SandboxManager manager;
+            try { manager = Connect(endpoint); }
+            catch (SandboxException e) { WriteSandboxError(e); return null; }
+
+            if (spec.ProjectId != null)
+            {
+                var running = Run(c => manager.ListAsync(c, spec.ProjectId)).Where(s => s.State == "running" || s.State == "created").ToList();
+                if (running.Count > 0)
+                {
+                    if (Reuse)
+                    {
+                        WriteVerbose($"Reusing sandbox '{running[0].Name}' of project '{spec.ProjectId}'.");
+                        return running[0];
+                    }
+                    if (!Replace)
+                    {
+                        WriteError(new ErrorRecord(new InvalidOperationException(
+                                $"Project '{spec.ProjectId}' already has a running sandbox '{running[0].Name}'. Use -Reuse to use it, -Replace to stop it and start a new one, or Stop-Sandbox -ProjectId {spec.ProjectId}."),
+                            "SandboxProjectConflict", ErrorCategory.ResourceExists, spec.ProjectId));
+                        return null;
+                    }
+                    foreach (var old in running)
+                    {
+                        if (!ShouldProcess($"{old.Name} ({old.ShortId})", "Replace sandbox")) return null;
+                        SandboxHooks.TryRunOnKill(Events, old, WriteWarning);
+                        CleanupEngine.Instance.Untrack(old.Id);
+                        Run(c => manager.RemoveAsync(old.Id, c));
+                        SandboxHooks.RaiseStopped(old);
+                    }
+                }
+            }
+
+            var target = spec.Name ?? (spec.ProjectId != null ? $"project '{spec.ProjectId}'" : "new sandbox");
+            if (!ShouldProcess($"{target} from image {spec.Image} on {endpoint.Host}", "Create sandbox")) return null;
+
+            var pull = new PullProgressView(this);
+            Sandbox sandbox;
+            try
+            {
+                sandbox = Run(c => manager.CreateAsync(spec,
+                    PipelineProgress<PullProgress>(pull.Show),
+                    PipelineProgress<TransferProgress>(p => CopyProgressView.Show(this, 2, $"Copying {spec.CodePath} into the sandbox", p)), c));
+            }
+            catch (SandboxException e)
+            {
+                WriteSandboxError(e);
+                return null;
+            }
+            finally
+            {
+                pull.Complete();
+                CopyProgressView.Complete(this, 2, "Copying code");
+            }
+
+            CleanupEngine.Instance.Track(sandbox, endpoint);
+            SandboxHooks.Attach(Events);
+            if (OnKill != null) SandboxHooks.RegisterOnKill(Events, sandbox, OnKill);
+            if (OnStart != null)
+            {
+                try { SandboxHooks.Invoke(OnStart, sandbox); }
+                catch (Exception e) { WriteWarning($"The -OnStart hook of sandbox '{sandbox.Name}' failed: {(e is RuntimeException r ? r.ErrorRecord.ToString() : e.Message)}"); }
+            }
+            return sandbox;
+        }
+
+        SandboxSpec BuildSpec(DockerEndpoint endpoint)
+        {
+            var spec = new SandboxSpec
+            {
+                Image = Image ?? NonEmpty(System.Environment.GetEnvironmentVariable("SANDBOX_IMAGE")) ?? SandboxSpec.DefaultImage,
+                Name = Name,
+                ProjectId = ProjectId?.Trim(),
+                TimeoutSec = Timeout,
+                NetworkMode = NetworkMode.Trim(),
+                CopyCode = CopyPath,
+            };
+            if (spec.ProjectId != null && spec.ProjectId.Length == 0)
+                throw new SandboxException("InvalidProjectId", SandboxErrorKind.InvalidArgument, "The project id is blank.", ProjectId);
+            if (Name != null) SandboxManager.ValidateName(Name);
+            SandboxManager.ValidateImageReference(spec.Image);
+
+            spec.CodePath = ResolveCodePath(spec.ProjectId, endpoint);
+            if (CopyPath && spec.CodePath == null)
+                throw new SandboxException("PathRequired", SandboxErrorKind.InvalidArgument, "-CopyPath needs -Path (or -ProjectId) to name the folder to copy.", null);
+            if (spec.CodePath != null && !CopyPath && !endpoint.IsLocal)
+                spec.CopyCode = true;
+
+            var limits = ResourceLimits.Defaults();
+            if (Limits != null) limits.Apply(Plain(Limits));
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Memory))) limits.Memory = Memory;
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Cpus))) limits.NanoCpus = ResourceLimits.CpusToNano("Cpus", Cpus);
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(PidsLimit)))
+            {
+                if (PidsLimit == 0) throw ResourceLimits.Invalid("PidsLimit", "-PidsLimit must be positive, or -1 for no limit.");
+                limits.PidsLimit = PidsLimit;
+            }
+            limits.Normalize();
+            spec.Limits = limits;
+
+            if (Port != null) spec.Ports = PortSpec.ParseAll(Port.Select(p => p is IDictionary d ? Plain(d) : Unwrap(p)));
+            spec.Environment = StringMap(Environment);
+            return spec;
+        }
+
+        string? ResolveCodePath(string? projectId, DockerEndpoint endpoint)
+        {
+            string folder;
+            if (Path != null)
+            {
+                folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+                if (!Directory.Exists(folder))
+                    throw new SandboxException("PathNotFound", SandboxErrorKind.ObjectNotFound,
+                        File.Exists(folder) ? $"'{Path}' is a file; -Path takes the folder with the code." : $"Folder '{Path}' does not exist.", Path);
+            }
+            else if (projectId != null)
+            {
+                if (projectId.IndexOfAny(System.IO.Path.GetInvalidFileNameChars()) >= 0 || projectId == "." || projectId == "..")
+                    throw new SandboxException("InvalidProjectId", SandboxErrorKind.InvalidArgument,
+                        $"Project id '{projectId}' cannot name a folder under ./projects. Use letters, digits, '-', '_' and '.'.", projectId);
+                folder = System.IO.Path.Combine(SessionState.Path.CurrentFileSystemLocation.ProviderPath, "projects", projectId);
+                Directory.CreateDirectory(folder);
+            }
+            else return null;
+
+            folder = System.IO.Path.GetFullPath(folder).TrimEnd(System.IO.Path.DirectorySeparatorChar);
+            if (folder.Length == 0) folder = "/";
+            if (endpoint.Kind == EndpointKind.Unix && IsEngineSocketInside(folder, endpoint.Uri.AbsolutePath))
+                throw new SandboxException("EngineSocketRefused", SandboxErrorKind.SecurityError,
+                    $"'{folder}' contains the Docker engine socket; mounting it would give the sandbox control of the engine. Choose a folder with only the code.", Path ?? folder);
+            return folder;
+        }
+
+        static bool IsEngineSocketInside(string folder, string socketPath)
+        {
+            var real = socketPath;
+            try { real = new FileInfo(socketPath).FullName; } catch (Exception) { }
+            return PathSafety.IsInside(folder, real) || PathSafety.IsInside(folder, socketPath) || File.Exists(System.IO.Path.Combine(folder, "docker.sock"));
+        }
+
+        static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value!.Trim();
+
+        /// <summary>Per-layer pull progress folded into one bar, as docker pull shows it.</summary>
+        sealed class PullProgressView
+        {
+            readonly Cmdlet _cmdlet;
+            readonly Dictionary<string, (long Current, long Total)> _layers = new Dictionary<string, (long, long)>();
+            bool _shown;
+            string _image = "";
+
+            public PullProgressView(Cmdlet cmdlet) => _cmdlet = cmdlet;
+
+            public void Show(PullProgress p)
+            {
+                _image = p.Image;
+                if (p.Layer != null && p.Total > 0) _layers[p.Layer] = (p.Current, p.Total);
+                else if (p.Layer != null && p.Status.StartsWith("Pull complete", StringComparison.Ordinal) && _layers.TryGetValue(p.Layer, out var l)) _layers[p.Layer] = (l.Total, l.Total);
+                var total = _layers.Values.Sum(v => v.Total);
+                var done = _layers.Values.Sum(v => v.Current);
+                var record = new ProgressRecord(1, $"Pulling image {p.Image}", string.IsNullOrEmpty(p.Layer) ? p.Status : $"{p.Layer}: {p.Status}")
+                {
+                    PercentComplete = total > 0 ? (int)Math.Min(100, done * 100 / total) : -1,
+                };
+                _cmdlet.WriteProgress(record);
+                _shown = true;
+            }
+
+            public void Complete()
+            {
+                if (_shown) _cmdlet.WriteProgress(new ProgressRecord(1, $"Pulling image {_image}", "Done") { RecordType = ProgressRecordType.Completed });
+            }
+        }
+    }
+
+    static class CopyProgressView
+    {
+        public static void Show(Cmdlet cmdlet, int id, string activity, TransferProgress p)
+        {
+            var record = new ProgressRecord(id, activity, $"{Units.FormatBytes(p.BytesDone)}{(p.BytesTotal >= 0 ? " of " + Units.FormatBytes(p.BytesTotal) : "")}, {p.FilesDone} files")
+            {
+                PercentComplete = p.BytesTotal > 0 ? (int)Math.Min(100, p.BytesDone * 100 / p.BytesTotal) : -1,
+                CurrentOperation = p.CurrentPath,
+            };
+            cmdlet.WriteProgress(record);
+        }
+
+        public static void Complete(Cmdlet cmdlet, int id, string activity) =>
+            cmdlet.WriteProgress(new ProgressRecord(id, activity, "Done") { RecordType = ProgressRecordType.Completed });
+    }
+}

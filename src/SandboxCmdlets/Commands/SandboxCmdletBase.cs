@@ -1,0 +1,166 @@
+using System;
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using Sandbox.Endpoints;
+using Sandbox.Lifecycle;
+
+namespace Sandbox.Commands
+{
+    /// <summary>
+    /// Runs engine work off the pipeline thread while pumping whatever it posts (output, progress) back onto it,
+    /// and cancels that work when the user presses Ctrl+C.
+    /// </summary>
+    public abstract class SandboxCmdletBase : PSCmdlet
+    {
+        readonly CancellationTokenSource _cancel = new CancellationTokenSource();
+        BlockingCollection<Action>? _pipelineQueue;
+
+        protected CancellationToken Cancellation => _cancel.Token;
+
+        protected override void StopProcessing() => _cancel.Cancel();
+
+        protected T Run<T>(Func<CancellationToken, Task<T>> work)
+        {
+            using var queue = new BlockingCollection<Action>();
+            var previous = _pipelineQueue;
+            _pipelineQueue = queue;
+            var task = Task.Run(() => work(_cancel.Token));
+            task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
+            try
+            {
+                foreach (var action in queue.GetConsumingEnumerable()) action();
+            }
+            finally { _pipelineQueue = previous; }
+
+            try { return task.GetAwaiter().GetResult(); }
+            catch (OperationCanceledException) when (_cancel.IsCancellationRequested) { throw new PipelineStoppedException(); }
+        }
+
+        protected void Run(Func<CancellationToken, Task> work) => Run<bool>(async c => { await work(c).ConfigureAwait(false); return true; });
+
+        /// <summary>Queues work for the pipeline thread; safe from any thread while <see cref="Run{T}"/> is pumping.</summary>
+        protected void Post(Action action)
+        {
+            var queue = _pipelineQueue;
+            if (queue == null) return;
+            try { queue.Add(action); }
+            catch (InvalidOperationException) { /* the work already finished */ }
+        }
+
+        protected IProgress<T> PipelineProgress<T>(Action<T> handler) => new PostingProgress<T>(this, handler);
+
+        sealed class PostingProgress<T> : IProgress<T>
+        {
+            readonly SandboxCmdletBase _owner;
+            readonly Action<T> _handler;
+            public PostingProgress(SandboxCmdletBase owner, Action<T> handler) { _owner = owner; _handler = handler; }
+            public void Report(T value) => _owner.Post(() => _handler(value));
+        }
+
+        protected static DockerEndpoint ResolveEndpoint(string? dockerHost) => EndpointResolver.Default.Resolve(dockerHost);
+
+        /// <summary>The endpoint a sandbox object came from, with the TLS settings it was reached with.</summary>
+        protected static DockerEndpoint EndpointOf(Sandbox sandbox) => KnownEndpoints.Get(sandbox.DockerHost);
+
+        protected SandboxManager Connect(DockerEndpoint endpoint)
+        {
+            KnownEndpoints.Remember(endpoint);
+            return Run(c => SandboxManager.ConnectAsync(endpoint, c));
+        }
+
+        protected ErrorRecord ToErrorRecord(Exception e, object? fallbackTarget = null)
+        {
+            if (e is SandboxException s)
+            {
+                var record = new ErrorRecord(s, s.ErrorId, Category(s.Kind), s.Target ?? fallbackTarget);
+                if (s.RecommendedAction != null) record.ErrorDetails = new ErrorDetails(s.Message) { RecommendedAction = s.RecommendedAction };
+                return record;
+            }
+            return new ErrorRecord(e, e.GetType().Name.Replace("Exception", "") is var n && n.Length > 0 ? n : "SandboxError", ErrorCategory.NotSpecified, fallbackTarget);
+        }
+
+        protected void WriteSandboxError(Exception e, object? target = null) => WriteError(ToErrorRecord(e, target));
+
+        protected void ThrowSandboxError(Exception e, object? target = null) => ThrowTerminatingError(ToErrorRecord(e, target));
+
+        protected void WriteSandboxError(string errorId, ErrorCategory category, string message, object? target) =>
+            WriteError(new ErrorRecord(new InvalidOperationException(message), errorId, category, target));
+
+        protected static ErrorRecord NotFound(string what, string value) =>
+            new ErrorRecord(new ItemNotFoundException($"No sandbox with {what} '{value}' was found. List sandboxes with Get-Sandbox."),
+                "SandboxNotFound", ErrorCategory.ObjectNotFound, value);
+
+        static ErrorCategory Category(SandboxErrorKind kind) => kind switch
+        {
+            SandboxErrorKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
+            SandboxErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+            SandboxErrorKind.InvalidData => ErrorCategory.InvalidData,
+            SandboxErrorKind.ResourceExists => ErrorCategory.ResourceExists,
+            SandboxErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+            SandboxErrorKind.ConnectionError => ErrorCategory.ConnectionError,
+            SandboxErrorKind.OperationTimeout => ErrorCategory.OperationTimeout,
+            SandboxErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
+            SandboxErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+            SandboxErrorKind.SecurityError => ErrorCategory.SecurityError,
+            SandboxErrorKind.OperationStopped => ErrorCategory.OperationStopped,
+            _ => ErrorCategory.NotSpecified,
+        };
+
+        /// <summary>Hashtables from PowerShell carry PSObject wrappers; the engine wants plain values.</summary>
+        protected static Dictionary<string, object?> Plain(IDictionary table)
+        {
+            var result = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+            foreach (DictionaryEntry entry in table)
+                result[Convert.ToString(Unwrap(entry.Key), CultureInfo.InvariantCulture) ?? ""] = PlainValue(entry.Value);
+            return result;
+        }
+
+        static object? PlainValue(object? value)
+        {
+            value = Unwrap(value);
+            return value switch
+            {
+                IDictionary nested => Plain(nested),
+                object[] array => Array.ConvertAll(array, PlainValue),
+                _ => value,
+            };
+        }
+
+        protected static object? Unwrap(object? value) => value is PSObject pso ? pso.BaseObject : value;
+
+        protected static Dictionary<string, string> StringMap(IDictionary? table)
+        {
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (table == null) return result;
+            foreach (DictionaryEntry entry in table)
+            {
+                var key = Convert.ToString(Unwrap(entry.Key), CultureInfo.InvariantCulture) ?? "";
+                if (key.Length == 0 || key.Contains("="))
+                    throw new SandboxException("InvalidEnvironment", SandboxErrorKind.InvalidArgument, $"'{key}' is not an environment variable name.", key);
+                result[key] = Convert.ToString(Unwrap(entry.Value), CultureInfo.InvariantCulture) ?? "";
+            }
+            return result;
+        }
+    }
+
+    /// <summary>Endpoints this process reached, by host string, so that a Sandbox object leads back to its engine with the same TLS settings.</summary>
+    static class KnownEndpoints
+    {
+        static readonly ConcurrentDictionary<string, DockerEndpoint> ByHost = new ConcurrentDictionary<string, DockerEndpoint>(StringComparer.OrdinalIgnoreCase);
+
+        public static void Remember(DockerEndpoint endpoint) => ByHost[endpoint.Host] = endpoint;
+
+        public static DockerEndpoint Get(string host)
+        {
+            if (ByHost.TryGetValue(host, out var endpoint)) return endpoint;
+            endpoint = EndpointResolver.Default.Resolve(host);
+            ByHost[host] = endpoint;
+            return endpoint;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using Sandbox.Lifecycle;
+
+namespace Sandbox.Commands
+{
+    /// <summary>The ways to name the sandbox a cmdlet acts on: an object from the pipeline, or its id, name or project.</summary>
+    public abstract class SandboxTargetCmdletBase : SandboxCmdletBase
+    {
+        protected const string BySandbox = "Sandbox";
+        protected const string ById = "Id";
+        protected const string ByName = "Name";
+        protected const string ByProject = "ProjectId";
+
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = BySandbox)]
+        [ValidateNotNull]
+        public Sandbox[] Sandbox { get; set; } = null!;
+
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ById)]
+        [ValidateNotNullOrEmpty]
+        public string[] Id { get; set; } = null!;
+
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
+        [ValidateNotNullOrEmpty]
+        [SupportsWildcards]
+        public string[] Name { get; set; } = null!;
+
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByProject)]
+        [ValidateNotNullOrEmpty]
+        public string[] ProjectId { get; set; } = null!;
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? DockerHost { get; set; }
+
+        /// <summary>The sandboxes this call names, each with the manager of its engine; writes SandboxNotFound for literal misses.</summary>
+        protected List<(Sandbox Sandbox, SandboxManager Manager)> ResolveTargets()
+        {
+            var found = new List<(Sandbox, SandboxManager)>();
+            if (ParameterSetName == BySandbox)
+            {
+                foreach (var sandbox in Sandbox)
+                    found.Add((sandbox, Connect(DockerHost != null ? ResolveEndpoint(DockerHost) : EndpointOf(sandbox))));
+                return found;
+            }
+
+            var manager = Connect(ResolveEndpoint(DockerHost));
+            switch (ParameterSetName)
+            {
+                case ById:
+                    foreach (var id in Id)
+                    {
+                        var sandbox = Run(c => manager.FindAsync(id.Trim(), c));
+                        if (sandbox == null) WriteError(NotFound("id", id));
+                        else found.Add((sandbox, manager));
+                    }
+                    break;
+                case ByName:
+                    var all = Run(c => manager.ListAsync(c));
+                    foreach (var name in Name)
+                    {
+                        var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+                        var matches = all.Where(s => pattern.IsMatch(s.Name)).ToList();
+                        if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name)) WriteError(NotFound("name", name));
+                        found.AddRange(matches.Select(s => (s, manager)));
+                    }
+                    break;
+                case ByProject:
+                    foreach (var project in ProjectId)
+                    {
+                        var matches = Run(c => manager.ListAsync(c, project));
+                        if (matches.Count == 0) WriteError(NotFound("project id", project));
+                        found.AddRange(matches.Select(s => (s, manager)));
+                    }
+                    break;
+            }
+            return found.GroupBy(t => t.Item1.Id).Select(g => g.First()).ToList();
+        }
+    }
+}

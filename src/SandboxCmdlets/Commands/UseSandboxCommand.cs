@@ -1,0 +1,37 @@
+using System.Management.Automation;
+using Sandbox.Hosting;
+using Sandbox.Lifecycle;
+
+namespace Sandbox.Commands
+{
+    /// <summary>New-Sandbox, a script block with the sandbox as $_, then Stop-Sandbox whatever happened: the seed's 'with' block.</summary>
+    [Cmdlet(VerbsOther.Use, "Sandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(object))]
+    public sealed class UseSandboxCommand : NewSandboxCommandBase
+    {
+        [Parameter(Mandatory = true, Position = 0)]
+        public ScriptBlock ScriptBlock { get; set; } = null!;
+
+        protected override void ProcessRecord()
+        {
+            var sandbox = CreateSandbox();
+            if (sandbox == null) return;
+            try
+            {
+                foreach (var item in SandboxHooks.Invoke(ScriptBlock, sandbox)) WriteObject(item);
+            }
+            finally
+            {
+                SandboxHooks.TryRunOnKill(Events, sandbox, WriteWarning);
+                CleanupEngine.Instance.Untrack(sandbox.Id);
+                try
+                {
+                    var manager = Connect(EndpointOf(sandbox));
+                    Run(c => manager.RemoveAsync(sandbox.Id, System.Threading.CancellationToken.None));
+                    SandboxHooks.RaiseStopped(sandbox);
+                }
+                catch (SandboxException e) { WriteSandboxError(e, sandbox); }
+            }
+        }
+    }
+}

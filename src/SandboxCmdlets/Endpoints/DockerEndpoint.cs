@@ -1,0 +1,75 @@
+using System;
+using System.IO;
+using Sandbox.Lifecycle;
+
+namespace Sandbox.Endpoints
+{
+    public enum EndpointKind { Unix, NamedPipe, Tcp, Ssh }
+
+    /// <summary>A Docker engine address and how to reach it securely.</summary>
+    public sealed class DockerEndpoint
+    {
+        public static readonly string DefaultHost = IsWindows ? "npipe:////./pipe/docker_engine" : "unix:///var/run/docker.sock";
+
+        public string Host { get; }
+        public Uri Uri { get; }
+        public EndpointKind Kind { get; }
+        /// <summary>Folder with ca.pem, cert.pem and key.pem; null for plain connections.</summary>
+        public string? TlsCertPath { get; }
+        public bool TlsVerify { get; }
+        public Version? ApiVersion { get; }
+        /// <summary>Where the endpoint came from, for error messages: "-DockerHost", "DOCKER_HOST", "context 'x'", "default".</summary>
+        public string Source { get; }
+
+        public bool UsesTls => TlsCertPath != null;
+        public bool IsLocal => Kind == EndpointKind.Unix || Kind == EndpointKind.NamedPipe;
+
+        DockerEndpoint(string host, Uri uri, EndpointKind kind, string? tlsCertPath, bool tlsVerify, Version? apiVersion, string source)
+        {
+            Host = host; Uri = uri; Kind = kind; TlsCertPath = tlsCertPath; TlsVerify = tlsVerify; ApiVersion = apiVersion; Source = source;
+        }
+
+        /// <summary>The key under which connections are cached: the same host with different TLS settings is another endpoint.</summary>
+        public string CacheKey => $"{Host}|{TlsCertPath}|{TlsVerify}|{ApiVersion}";
+
+        public static DockerEndpoint Parse(string host, string source = "-DockerHost", string? tlsCertPath = null, bool tlsVerify = false, Version? apiVersion = null)
+        {
+            var text = host?.Trim() ?? "";
+            if (text.Length == 0)
+                throw Invalid(host ?? "", "The Docker host is empty. Use unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host or npipe:////./pipe/docker_engine.");
+            if (text.StartsWith("/", StringComparison.Ordinal)) text = "unix://" + text;
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri))
+                throw Invalid(host!, $"'{host}' is not a Docker host address. Use unix:///path, tcp://host:port, ssh://user@host[:port] or npipe:////./pipe/name.");
+            switch (uri.Scheme.ToLowerInvariant())
+            {
+                case "unix":
+                    if (string.IsNullOrEmpty(uri.AbsolutePath) || uri.AbsolutePath == "/")
+                        throw Invalid(host!, $"'{host}' names no socket file. Use unix:///var/run/docker.sock.");
+                    return new DockerEndpoint("unix://" + uri.AbsolutePath, uri, EndpointKind.Unix, null, false, apiVersion, source);
+                case "npipe":
+                    return new DockerEndpoint(text, uri, EndpointKind.NamedPipe, null, false, apiVersion, source);
+                case "tcp":
+                case "http":
+                case "https":
+                    if (string.IsNullOrEmpty(uri.Host))
+                        throw Invalid(host!, $"'{host}' names no host. Use tcp://host:2376.");
+                    var port = uri.IsDefaultPort || uri.Port <= 0 ? (tlsCertPath != null ? 2376 : 2375) : uri.Port;
+                    var normalized = $"tcp://{uri.Host}:{port}";
+                    return new DockerEndpoint(normalized, new Uri(normalized), EndpointKind.Tcp, tlsCertPath, tlsVerify, apiVersion, source);
+                case "ssh":
+                    if (string.IsNullOrEmpty(uri.Host))
+                        throw Invalid(host!, $"'{host}' names no host. Use ssh://user@host[:port].");
+                    return new DockerEndpoint(text, uri, EndpointKind.Ssh, null, false, apiVersion, source);
+                default:
+                    throw Invalid(host!, $"'{uri.Scheme}://' is not a Docker host scheme. Use unix://, tcp://, ssh:// or npipe://.");
+            }
+        }
+
+        internal static bool IsWindows => Path.DirectorySeparatorChar == '\\';
+
+        static SandboxException Invalid(string host, string message) =>
+            new SandboxException("InvalidDockerHost", SandboxErrorKind.InvalidArgument, message, host);
+
+        public override string ToString() => Host;
+    }
+}

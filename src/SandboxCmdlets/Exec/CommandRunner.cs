@@ -1,0 +1,171 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Net;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Sandbox.Endpoints;
+using Sandbox.Lifecycle;
+
+namespace Sandbox.Exec
+{
+    /// <summary>
+    /// Runs one command in a sandbox through the exec API with separate stdout and stderr, streamed as lines.
+    /// The engine cannot kill an exec, so each run is tagged with an environment variable and killed from inside by that tag.
+    /// </summary>
+    public sealed class CommandRunner
+    {
+        const string TagVariable = "SANDBOX_EXEC_ID";
+        readonly DockerEngine _engine;
+
+        public CommandRunner(DockerEngine engine) => _engine = engine;
+
+        public async Task<ExecOutcome> RunAsync(string containerId, ExecRequest request, Action<string> onStdOut, Action<string> onStdErr, CancellationToken cancel)
+        {
+            var tag = Guid.NewGuid().ToString("N");
+            var env = request.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList();
+            env.Add($"{TagVariable}={tag}");
+            var create = new ContainerExecCreateParameters
+            {
+                Cmd = request.Argv,
+                AttachStdout = true,
+                AttachStderr = true,
+                Env = env,
+                User = request.User ?? "",
+                WorkingDir = request.WorkingDirectory ?? "",
+            };
+
+            var clock = Stopwatch.StartNew();
+            string execId;
+            MultiplexedStream stream;
+            try
+            {
+                execId = (await _engine.Client.Exec.CreateContainerExecAsync(containerId, create, cancel).ConfigureAwait(false)).ID;
+                stream = await _engine.Client.Exec.StartContainerExecAsync(execId, new ContainerExecStartParameters(), cancel).ConfigureAwait(false);
+            }
+            catch (DockerApiException e) { throw ExecFailure(e, containerId); }
+            catch (Exception e) { throw DockerEngine.Translate(e, _engine.Endpoint); }
+
+            var stdout = new StringBuilder();
+            var stderr = new StringBuilder();
+            var outLines = new LineSplitter(onStdOut, stdout, request.CaptureLimitChars);
+            var errLines = new LineSplitter(onStdErr, stderr, request.CaptureLimitChars);
+            using var timeout = request.Timeout > TimeSpan.Zero ? new CancellationTokenSource(request.Timeout) : new CancellationTokenSource();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout.Token);
+            using var readerDone = new CancellationTokenSource();
+
+            var pump = PumpAsync(stream, outLines, errLines);
+            var detached = false;
+            var watcher = WatchForExitAsync(execId, pump, () => { detached = true; stream.Dispose(); }, readerDone.Token);
+            // Reads ignore cancellation tokens, so the stream is disposed to unblock them.
+            using (stop.Token.Register(() => stream.Dispose()))
+            {
+                try { await pump.ConfigureAwait(false); }
+                catch (Exception) when (stop.IsCancellationRequested || detached) { }
+                catch (Exception e) { readerDone.Cancel(); throw DockerEngine.Translate(e, _engine.Endpoint); }
+            }
+            readerDone.Cancel();
+            stream.Dispose();
+            try { await watcher.ConfigureAwait(false); } catch (Exception) { /* only ever shortens the wait */ }
+            outLines.Flush();
+            errLines.Flush();
+
+            var outcome = new ExecOutcome { StdOut = stdout.ToString(), StdErr = stderr.ToString(), Truncated = outLines.Truncated || errLines.Truncated };
+            if (stop.IsCancellationRequested)
+            {
+                await KillAsync(containerId, tag, request.User).ConfigureAwait(false);
+                outcome.Duration = clock.Elapsed;
+                if (cancel.IsCancellationRequested) throw new OperationCanceledException(cancel);
+                outcome.TimedOut = true;
+                outcome.ExitCode = 124;
+                return outcome;
+            }
+
+            var inspect = await InspectAsync(execId, CancellationToken.None).ConfigureAwait(false);
+            outcome.ExitCode = (int)(inspect?.ExitCode ?? -1);
+            outcome.Duration = clock.Elapsed;
+            return outcome;
+        }
+
+        static Task PumpAsync(MultiplexedStream stream, LineSplitter stdout, LineSplitter stderr) => Task.Run(async () =>
+        {
+            var buffer = new byte[81920];
+            while (true)
+            {
+                var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None).ConfigureAwait(false);
+                if (read.EOF) return;
+                if (read.Target == MultiplexedStream.TargetStream.StandardError) stderr.Write(buffer, 0, read.Count);
+                else stdout.Write(buffer, 0, read.Count);
+            }
+        });
+
+        /// <summary>
+        /// A command that leaves a background process ('server &amp;') keeps the output pipe open after it exits, and the engine
+        /// then holds the stream for seconds. Once the process itself has exited, give the output a moment, then stop reading.
+        /// </summary>
+        async Task WatchForExitAsync(string execId, Task pump, Action detach, CancellationToken readerDone)
+        {
+            var delay = 100;
+            while (!readerDone.IsCancellationRequested)
+            {
+                if (await Task.WhenAny(pump, Task.Delay(delay, readerDone)).ConfigureAwait(false) == pump) return;
+                if (readerDone.IsCancellationRequested) return;
+                var inspect = await InspectAsync(execId, readerDone).ConfigureAwait(false);
+                if (inspect != null && !inspect.Running)
+                {
+                    await Task.WhenAny(pump, Task.Delay(50, readerDone)).ConfigureAwait(false);
+                    if (!pump.IsCompleted) detach();
+                    return;
+                }
+                delay = Math.Min(delay * 2, 500);
+            }
+        }
+
+        async Task<ContainerExecInspectResponse?> InspectAsync(string execId, CancellationToken cancel)
+        {
+            try { return await _engine.Client.Exec.InspectContainerExecAsync(execId, cancel).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return null; }
+            catch (DockerApiException) { return null; }
+        }
+
+        /// <summary>Kills every process that carries this run's tag: the command and anything it started.</summary>
+        async Task KillAsync(string containerId, string tag, string? user)
+        {
+            var script = "for p in /proc/[0-9]*; do " +
+                         $"if tr '\\0' '\\n' < $p/environ 2>/dev/null | grep -qx '{TagVariable}={tag}'; then kill -9 ${{p#/proc/}} 2>/dev/null; fi; " +
+                         "done";
+            try
+            {
+                var exec = await _engine.Client.Exec.CreateContainerExecAsync(containerId, new ContainerExecCreateParameters
+                {
+                    Cmd = new List<string> { "/bin/sh", "-c", script },
+                    AttachStdout = true,
+                    AttachStderr = true,
+                    User = user ?? "",
+                }, CancellationToken.None).ConfigureAwait(false);
+                using var stream = await _engine.Client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), CancellationToken.None).ConfigureAwait(false);
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                using (limit.Token.Register(() => stream.Dispose()))
+                {
+                    try { await stream.ReadOutputToEndAsync(CancellationToken.None).ConfigureAwait(false); }
+                    catch (Exception) { /* the kill ran or the sandbox is gone */ }
+                }
+            }
+            catch (Exception) { /* the sandbox may already be gone: nothing is left to kill */ }
+        }
+
+        SandboxException ExecFailure(DockerApiException e, string containerId)
+        {
+            var message = SandboxManager.EngineMessage(e);
+            if (e.StatusCode == HttpStatusCode.NotFound)
+                return new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists: {message}", containerId);
+            if (e.StatusCode == HttpStatusCode.Conflict)
+                return new SandboxException("SandboxNotRunning", SandboxErrorKind.InvalidOperation, $"Sandbox '{containerId}' is not running: {message}", containerId);
+            return new SandboxException("SandboxCommandFailed", SandboxErrorKind.InvalidOperation, $"The engine could not run the command: {message}", containerId, null, e);
+        }
+    }
+}

@@ -1,0 +1,328 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Pipelines;
+using System.Linq;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Sandbox.Endpoints;
+using Sandbox.Lifecycle;
+
+namespace Sandbox.Files
+{
+    public sealed class TransferProgress
+    {
+        public string CurrentPath { get; set; } = "";
+        public long BytesDone { get; set; }
+        /// <summary>-1 when the engine does not say how much is coming.</summary>
+        public long BytesTotal { get; set; } = -1;
+        public int FilesDone { get; set; }
+    }
+
+    public sealed class TransferResult
+    {
+        public int Files { get; set; }
+        public long Bytes { get; set; }
+        public List<string> Written { get; } = new List<string>();
+        public List<(string Entry, string Reason)> Skipped { get; } = new List<(string, string)>();
+    }
+
+    /// <summary>Moves files in and out of a sandbox as tar streams through the engine's archive API.</summary>
+    public sealed class ArchiveTransfer
+    {
+        const uint GoModeDir = 1u << 31;
+        readonly DockerEngine _engine;
+
+        public ArchiveTransfer(DockerEngine engine) => _engine = engine;
+
+        sealed class LocalItem
+        {
+            public string EntryName = "";
+            public FileSystemInfo Info = null!;
+            public string? LinkTarget;
+        }
+
+        /// <summary>
+        /// Copies local files and folders into <paramref name="destination"/> in the sandbox. Into an existing folder each item
+        /// keeps its name; a single item to a path that does not exist yet takes that name. <paramref name="contentsOnly"/> copies
+        /// the one folder's contents rather than the folder.
+        /// </summary>
+        public async Task<TransferResult> UploadAsync(string containerId, IReadOnlyList<string> localPaths, string destination, bool contentsOnly,
+            IProgress<TransferProgress>? progress, CancellationToken cancel)
+        {
+            var destStat = await StatAsync(containerId, destination, cancel).ConfigureAwait(false);
+            string extractDir;
+            string? rename = null;
+            if (contentsOnly || (destStat != null && IsDirectory(destStat)))
+            {
+                if (destStat == null || !IsDirectory(destStat))
+                    throw new SandboxException("SandboxPathNotFound", SandboxErrorKind.ObjectNotFound, $"Folder '{destination}' does not exist in the sandbox.", destination);
+                extractDir = destination;
+            }
+            else if (localPaths.Count == 1 && (destStat != null || !destination.EndsWith("/", StringComparison.Ordinal)))
+            {
+                if (destStat != null && Directory.Exists(localPaths[0]))
+                    throw new SandboxException("DestinationNotADirectory", SandboxErrorKind.InvalidArgument, $"'{destination}' in the sandbox is a file; a folder cannot be copied onto it.", destination);
+                extractDir = ContainerPath.Parent(destination);
+                rename = ContainerPath.Name(destination);
+                var parent = await StatAsync(containerId, extractDir, cancel).ConfigureAwait(false);
+                if (parent == null || !IsDirectory(parent))
+                    throw new SandboxException("SandboxPathNotFound", SandboxErrorKind.ObjectNotFound, $"Folder '{extractDir}' does not exist in the sandbox.", extractDir);
+            }
+            else
+            {
+                throw new SandboxException("SandboxPathNotFound", SandboxErrorKind.ObjectNotFound,
+                    $"Folder '{destination}' does not exist in the sandbox; several items can only be copied into an existing folder.", destination);
+            }
+
+            var items = new List<LocalItem>();
+            foreach (var path in localPaths)
+            {
+                if (contentsOnly) Collect(new DirectoryInfo(path), "", items, includeSelf: false);
+                else if (Directory.Exists(path)) Collect(new DirectoryInfo(path), rename ?? new DirectoryInfo(path).Name, items, includeSelf: true);
+                else items.Add(new LocalItem { EntryName = rename ?? Path.GetFileName(path), Info = new FileInfo(path) });
+            }
+            var total = items.Where(i => i.Info is FileInfo && i.LinkTarget == null).Sum(i => ((FileInfo)i.Info).Length);
+            var result = new TransferResult();
+            var state = new TransferProgress { BytesTotal = total };
+
+            var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19));
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            var producer = Task.Run(async () =>
+            {
+                var output = pipe.Writer.AsStream();
+                try
+                {
+                    var tar = new TarWriter(output);
+                    foreach (var item in items)
+                    {
+                        state.CurrentPath = item.Info.FullName;
+                        if (item.LinkTarget != null)
+                            await tar.WriteSymlinkAsync(item.EntryName, item.LinkTarget, item.Info.LastWriteTimeUtc, stop.Token).ConfigureAwait(false);
+                        else if (item.Info is DirectoryInfo dir)
+                            await tar.WriteDirectoryAsync(item.EntryName, LocalMode(dir, 0x1ED), dir.LastWriteTimeUtc, stop.Token).ConfigureAwait(false);
+                        else
+                        {
+                            var file = (FileInfo)item.Info;
+                            using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 81920, useAsync: true);
+                            await tar.WriteFileAsync(item.EntryName, LocalMode(file, 0x1A4), file.LastWriteTimeUtc, stream, stream.Length, n =>
+                            {
+                                state.BytesDone += n;
+                                result.Bytes += n;
+                                progress?.Report(state);
+                            }, stop.Token).ConfigureAwait(false);
+                            result.Files++;
+                            state.FilesDone = result.Files;
+                            result.Written.Add(ContainerPath.Combine(extractDir, item.EntryName));
+                        }
+                    }
+                    await tar.FinishAsync(stop.Token).ConfigureAwait(false);
+                    await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    await pipe.Writer.CompleteAsync(e).ConfigureAwait(false);
+                    throw;
+                }
+            });
+
+            try
+            {
+                using var input = pipe.Reader.AsStream();
+                await _engine.Client.Containers.ExtractArchiveToContainerAsync(containerId,
+                    new CopyToContainerParameters { Path = extractDir, AllowOverwriteDirWithFile = false }, input, cancel).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                stop.Cancel();
+                try { await producer.ConfigureAwait(false); } catch (Exception) { /* the engine's error says more */ }
+                if (e is DockerApiException api)
+                    throw new SandboxException("CopyFailed", SandboxErrorKind.InvalidOperation,
+                        $"The engine refused the copy into '{destination}': {SandboxManager.EngineMessage(api)}", destination, null, e);
+                throw DockerEngine.Translate(e, _engine.Endpoint);
+            }
+            await producer.ConfigureAwait(false);
+            return result;
+        }
+
+        static void Collect(DirectoryInfo dir, string entryName, List<LocalItem> items, bool includeSelf)
+        {
+            if (includeSelf) items.Add(new LocalItem { EntryName = entryName, Info = dir });
+            foreach (var child in dir.EnumerateFileSystemInfos().OrderBy(c => c.Name, StringComparer.Ordinal))
+            {
+                var childName = entryName.Length == 0 ? child.Name : entryName + "/" + child.Name;
+                var link = LinkTarget(child);
+                if (link != null) items.Add(new LocalItem { EntryName = childName, Info = child, LinkTarget = link });
+                else if (child is DirectoryInfo sub) Collect(sub, childName, items, includeSelf: true);
+                else items.Add(new LocalItem { EntryName = childName, Info = child });
+            }
+        }
+
+        static string? LinkTarget(FileSystemInfo info)
+        {
+#if NET
+            return info.LinkTarget;
+#else
+            return null;
+#endif
+        }
+
+        static int LocalMode(FileSystemInfo info, int fallback)
+        {
+#if NET
+            if (!OperatingSystem.IsWindows()) return (int)File.GetUnixFileMode(info.FullName);
+#endif
+            return fallback;
+        }
+
+        /// <summary>Copies a file or folder out of the sandbox into <paramref name="localDestination"/>, refusing any entry that would land outside it.</summary>
+        public async Task<TransferResult> DownloadAsync(string containerId, string containerPath, string localDestination,
+            IProgress<TransferProgress>? progress, CancellationToken cancel)
+        {
+            ContainerArchiveResponse archive;
+            try
+            {
+                archive = await _engine.Client.Containers.GetArchiveFromContainerAsync(containerId, new ContainerPathStatParameters { Path = containerPath }, false, cancel).ConfigureAwait(false);
+            }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new SandboxException("SandboxPathNotFound", SandboxErrorKind.ObjectNotFound, $"'{containerPath}' does not exist in the sandbox.", containerPath, null, e);
+            }
+            catch (Exception e) { throw DockerEngine.Translate(e, _engine.Endpoint); }
+
+            string root;
+            string? rename = null;
+            if (Directory.Exists(localDestination)) root = localDestination;
+            else
+            {
+                root = Path.GetDirectoryName(Path.GetFullPath(localDestination)) ?? localDestination;
+                rename = Path.GetFileName(Path.GetFullPath(localDestination));
+                if (!Directory.Exists(root))
+                    throw new SandboxException("PathNotFound", SandboxErrorKind.ObjectNotFound, $"Folder '{root}' does not exist.", root);
+            }
+
+            var result = new TransferResult();
+            var state = new TransferProgress { BytesTotal = archive.Stat != null && !IsDirectory(archive.Stat) ? archive.Stat.Size : -1 };
+            using var stream = archive.Stream;
+            using var registration = cancel.Register(() => stream.Dispose());
+            var reader = new TarReader(stream);
+            var hardLinkSources = new Dictionary<string, string>(StringComparer.Ordinal);
+            try
+            {
+                TarEntry? entry;
+                while ((entry = await reader.NextAsync(cancel).ConfigureAwait(false)) != null)
+                {
+                    var name = Rename(entry.Name, rename);
+                    var target = PathSafety.ResolveEntry(root, name);
+                    if (target == null || PathSafety.PassesThroughLink(root, target))
+                    {
+                        result.Skipped.Add((entry.Name, "it would be written outside the destination"));
+                        continue;
+                    }
+                    state.CurrentPath = target;
+                    switch (entry.Type)
+                    {
+                        case TarEntryType.Directory:
+                            if (PathSafety.IsLink(target)) { result.Skipped.Add((entry.Name, "the destination is a link")); break; }
+                            Directory.CreateDirectory(target);
+                            break;
+                        case TarEntryType.File:
+                            if (PathSafety.IsLink(target)) File.Delete(target);
+                            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                            using (var file = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+                            {
+                                await reader.CopyDataAsync(file, n => { state.BytesDone += n; result.Bytes += n; progress?.Report(state); }, cancel).ConfigureAwait(false);
+                            }
+                            SetMode(target, entry.Mode);
+                            result.Files++;
+                            state.FilesDone = result.Files;
+                            result.Written.Add(target);
+                            hardLinkSources[entry.Name] = target;
+                            break;
+                        case TarEntryType.HardLink:
+                            if (entry.LinkTarget != null && hardLinkSources.TryGetValue(entry.LinkTarget, out var source))
+                            {
+                                File.Copy(source, target, overwrite: true);
+                                result.Files++;
+                                result.Written.Add(target);
+                            }
+                            else result.Skipped.Add((entry.Name, $"hard link to '{entry.LinkTarget}' outside the copy"));
+                            break;
+                        case TarEntryType.Symlink:
+                            if (!PathSafety.IsLinkInside(root, target, entry.LinkTarget ?? ""))
+                            {
+                                result.Skipped.Add((entry.Name, $"symbolic link to '{entry.LinkTarget}' points outside the destination"));
+                                break;
+                            }
+#if NET
+                            if (File.Exists(target) || Directory.Exists(target) || PathSafety.IsLink(target)) File.Delete(target);
+                            File.CreateSymbolicLink(target, entry.LinkTarget!.Replace('/', Path.DirectorySeparatorChar));
+                            result.Written.Add(target);
+#else
+                            result.Skipped.Add((entry.Name, "symbolic links are not copied out on this PowerShell edition"));
+#endif
+                            break;
+                        default:
+                            result.Skipped.Add((entry.Name, "devices, pipes and other special files are not copied"));
+                            break;
+                    }
+                }
+            }
+            catch (ObjectDisposedException) when (cancel.IsCancellationRequested) { throw new OperationCanceledException(cancel); }
+            return result;
+        }
+
+        static string Rename(string entryName, string? rename)
+        {
+            if (rename == null) return entryName;
+            var slash = entryName.IndexOf('/');
+            return slash < 0 ? rename : rename + entryName.Substring(slash);
+        }
+
+        static void SetMode(string path, int mode)
+        {
+#if NET
+            if (!OperatingSystem.IsWindows() && mode != 0) File.SetUnixFileMode(path, (UnixFileMode)(mode & 0x1FF));
+#endif
+        }
+
+        public async Task<ContainerPathStatResponse?> StatAsync(string containerId, string path, CancellationToken cancel)
+        {
+            try
+            {
+                var response = await _engine.Client.Containers.GetArchiveFromContainerAsync(containerId, new ContainerPathStatParameters { Path = path }, true, cancel).ConfigureAwait(false);
+                response.Stream?.Dispose();
+                return response.Stat;
+            }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return null; }
+            catch (Exception e) when (!(e is DockerApiException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
+        }
+
+        public static bool IsDirectory(ContainerPathStatResponse stat) => (stat.Mode & GoModeDir) != 0;
+    }
+
+    /// <summary>POSIX path helpers for paths inside the sandbox, whatever the client's OS.</summary>
+    public static class ContainerPath
+    {
+        public static string Combine(string a, string b) => b.StartsWith("/", StringComparison.Ordinal) ? b : a.TrimEnd('/') + "/" + b;
+
+        public static string Parent(string path)
+        {
+            var trimmed = path.TrimEnd('/');
+            var slash = trimmed.LastIndexOf('/');
+            return slash <= 0 ? "/" : trimmed.Substring(0, slash);
+        }
+
+        public static string Name(string path)
+        {
+            var trimmed = path.TrimEnd('/');
+            return trimmed.Substring(trimmed.LastIndexOf('/') + 1);
+        }
+
+        public static string Resolve(string workingDirectory, string path) =>
+            path.StartsWith("/", StringComparison.Ordinal) ? path : Combine(workingDirectory, path.StartsWith("./", StringComparison.Ordinal) ? path.Substring(2) : path);
+    }
+}

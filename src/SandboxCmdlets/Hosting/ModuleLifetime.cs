@@ -1,0 +1,32 @@
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using Sandbox.Endpoints;
+using Sandbox.Lifecycle;
+
+namespace Sandbox.Hosting
+{
+    /// <summary>On import, sweeps expired sandboxes from the default engine in the background; on removal, stops the cleanup engine.</summary>
+    public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssemblyCleanup
+    {
+        public void OnImport()
+        {
+            if (System.Environment.GetEnvironmentVariable("SANDBOX_NO_IMPORT_SWEEP") == "1") return;
+            Task.Run(async () =>
+            {
+                try
+                {
+                    var manager = await SandboxManager.ConnectAsync(EndpointResolver.Default.Resolve(null), CancellationToken.None).ConfigureAwait(false);
+                    await CleanupEngine.Instance.SweepAsync(manager, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (System.Exception) { /* no engine yet: the first cmdlet will say so */ }
+            });
+        }
+
+        public void OnRemove(PSModuleInfo module)
+        {
+            SandboxHooks.Reset();
+            CleanupEngine.Shutdown();
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System;
+
+namespace Sandbox.Lifecycle
+{
+    /// <summary>What kind of failure, mapped one-to-one onto PowerShell's ErrorCategory by the cmdlets.</summary>
+    public enum SandboxErrorKind
+    {
+        NotSpecified,
+        ObjectNotFound,
+        InvalidArgument,
+        InvalidData,
+        ResourceExists,
+        ResourceUnavailable,
+        ConnectionError,
+        OperationTimeout,
+        InvalidOperation,
+        PermissionDenied,
+        SecurityError,
+        OperationStopped,
+    }
+
+    /// <summary>An engine failure with a stable PascalCase id that the cmdlets turn into an ErrorRecord.</summary>
+    public sealed class SandboxException : Exception
+    {
+        public string ErrorId { get; }
+        public SandboxErrorKind Kind { get; }
+        public object? Target { get; }
+        public string? RecommendedAction { get; }
+
+        public SandboxException(string errorId, SandboxErrorKind kind, string message, object? target = null, string? recommendedAction = null, Exception? inner = null)
+            : base(message, inner)
+        {
+            ErrorId = errorId;
+            Kind = kind;
+            Target = target;
+            RecommendedAction = recommendedAction;
+        }
+    }
+}

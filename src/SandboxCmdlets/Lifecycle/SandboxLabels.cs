@@ -1,0 +1,65 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace Sandbox.Lifecycle
+{
+    /// <summary>The labels that make the engine the source of truth for every sandbox.</summary>
+    public static class SandboxLabels
+    {
+        public const string Prefix = "io.sandbox.";
+        public const string Managed = Prefix + "managed";
+        public const string Project = Prefix + "project";
+        public const string Expires = Prefix + "expires";
+        public const string Timeout = Prefix + "timeout";
+        public const string Owner = Prefix + "owner";
+        public const string Version = Prefix + "version";
+        public const string WorkDir = Prefix + "workdir";
+        public const string CodePath = Prefix + "codepath";
+        public const string Memory = Prefix + "memory";
+        public const string NanoCpus = Prefix + "nanocpus";
+        public const string PidsLimit = Prefix + "pids";
+        public const string Network = Prefix + "network";
+
+        static DateTime Epoch => UnixTime.Epoch;
+
+        public static string ModuleVersion => typeof(SandboxLabels).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+        public static long ToEpochSeconds(DateTime utc) => (long)(utc.ToUniversalTime() - Epoch).TotalSeconds;
+
+        public static DateTime? ReadExpiry(IReadOnlyDictionary<string, string> labels)
+        {
+            if (!labels.TryGetValue(Expires, out var text) || !long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epoch) || epoch <= 0)
+                return null;
+            return Epoch.AddSeconds(epoch);
+        }
+
+        public static long? ReadLong(IReadOnlyDictionary<string, string> labels, string key) =>
+            labels.TryGetValue(key, out var text) && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : (long?)null;
+
+        public static Dictionary<string, string> ForNewSandbox(SandboxSpec spec, DateTime createdUtc)
+        {
+            var labels = new Dictionary<string, string>
+            {
+                [Managed] = "true",
+                [Timeout] = spec.TimeoutSec.ToString(CultureInfo.InvariantCulture),
+                [Expires] = spec.TimeoutSec > 0 ? ToEpochSeconds(createdUtc.AddSeconds(spec.TimeoutSec)).ToString(CultureInfo.InvariantCulture) : "0",
+                [Owner] = $"{Environment.MachineName}:{CurrentProcessId}",
+                [Version] = ModuleVersion,
+                [WorkDir] = spec.WorkingDirectory,
+                [Memory] = spec.Limits.Memory.ToString(CultureInfo.InvariantCulture),
+                [NanoCpus] = spec.Limits.NanoCpus.ToString(CultureInfo.InvariantCulture),
+                [PidsLimit] = (spec.Limits.PidsLimit ?? 0).ToString(CultureInfo.InvariantCulture),
+                [Network] = spec.NetworkMode,
+            };
+            if (!string.IsNullOrEmpty(spec.ProjectId)) labels[Project] = spec.ProjectId!;
+            if (!string.IsNullOrEmpty(spec.CodePath)) labels[CodePath] = spec.CodePath!;
+            return labels;
+        }
+
+        static int CurrentProcessId
+        {
+            get { using var p = System.Diagnostics.Process.GetCurrentProcess(); return p.Id; }
+        }
+    }
+}

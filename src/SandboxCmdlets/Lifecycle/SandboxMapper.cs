@@ -1,0 +1,72 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Docker.DotNet.Models;
+
+namespace Sandbox.Lifecycle
+{
+    /// <summary>Builds the public Sandbox object from what the engine reports; labels carry everything a list call lacks.</summary>
+    static class SandboxMapper
+    {
+        public static Sandbox FromList(ContainerListResponse c, string dockerHost) =>
+            Build(c.ID, c.Names?.FirstOrDefault(), c.Image, c.State, c.Created, Labels(c.Labels), dockerHost,
+                (c.Ports ?? new List<PortSummary>()).Where(p => p.PublicPort != null).Select(p => new SandboxPort
+                {
+                    ContainerPort = p.PrivatePort,
+                    Protocol = p.Type ?? "tcp",
+                    HostIp = string.IsNullOrEmpty(p.IP) ? "0.0.0.0" : p.IP,
+                    HostPort = p.PublicPort ?? 0,
+                }));
+
+        public static Sandbox FromInspect(ContainerInspectResponse c, string dockerHost) =>
+            Build(c.ID, c.Name, c.Config?.Image ?? c.Image, c.State?.Status, c.Created, Labels(c.Config?.Labels), dockerHost,
+                (c.NetworkSettings?.Ports ?? new Dictionary<string, IList<PortBinding>>())
+                    .Where(kv => kv.Value != null)
+                    .SelectMany(kv => kv.Value.Select(binding => new SandboxPort
+                    {
+                        ContainerPort = int.Parse(kv.Key.Split('/')[0]),
+                        Protocol = kv.Key.Contains("/") ? kv.Key.Split('/')[1] : "tcp",
+                        HostIp = string.IsNullOrEmpty(binding.HostIP) ? "0.0.0.0" : binding.HostIP,
+                        HostPort = int.TryParse(binding.HostPort, out var port) ? port : 0,
+                    })));
+
+        static Sandbox Build(string id, string? name, string image, string? state, DateTime created, IReadOnlyDictionary<string, string> labels,
+            string dockerHost, IEnumerable<SandboxPort> ports)
+        {
+            labels.TryGetValue(SandboxLabels.Project, out var project);
+            labels.TryGetValue(SandboxLabels.WorkDir, out var workdir);
+            labels.TryGetValue(SandboxLabels.CodePath, out var codePath);
+            labels.TryGetValue(SandboxLabels.Owner, out var owner);
+            labels.TryGetValue(SandboxLabels.Network, out var network);
+            return new Sandbox
+            {
+                Id = id,
+                Name = (name ?? "").TrimStart('/'),
+                ProjectId = project,
+                Image = image,
+                State = state ?? "",
+                DockerHost = dockerHost,
+                CreatedAt = created.ToUniversalTime(),
+                ExpiresAt = SandboxLabels.ReadExpiry(labels),
+                TimeoutSec = (int)(SandboxLabels.ReadLong(labels, SandboxLabels.Timeout) ?? 0),
+                Ports = ports.GroupBy(p => (p.ContainerPort, p.Protocol, p.HostPort))
+                    .Select(g => g.OrderBy(p => p.HostIp.Contains(":") ? 1 : 0).First())
+                    .OrderBy(p => p.ContainerPort).ToArray(),
+                WorkingDirectory = string.IsNullOrEmpty(workdir) ? "/workspace" : workdir!,
+                CodePath = codePath,
+                Owner = owner,
+                NetworkMode = network,
+                Limits = new SandboxLimits
+                {
+                    MemoryBytes = SandboxLabels.ReadLong(labels, SandboxLabels.Memory) ?? 0,
+                    NanoCpus = SandboxLabels.ReadLong(labels, SandboxLabels.NanoCpus) ?? 0,
+                    PidsLimit = SandboxLabels.ReadLong(labels, SandboxLabels.PidsLimit),
+                },
+                Labels = labels,
+            };
+        }
+
+        static IReadOnlyDictionary<string, string> Labels(IDictionary<string, string>? labels) =>
+            labels == null ? new Dictionary<string, string>() : new Dictionary<string, string>(labels);
+    }
+}

@@ -1,0 +1,24 @@
+using System.Collections.Generic;
+
+namespace Sandbox.Lifecycle
+{
+    /// <summary>Everything New-Sandbox asks of the engine, already validated.</summary>
+    public sealed class SandboxSpec
+    {
+        public const string DefaultImage = "gitpod/workspace-full:latest";
+        public const int DefaultTimeoutSec = 300;
+
+        public string Image { get; set; } = DefaultImage;
+        public string? Name { get; set; }
+        public string? ProjectId { get; set; }
+        /// <summary>Local folder with the code; bind-mounted unless <see cref="CopyCode"/>.</summary>
+        public string? CodePath { get; set; }
+        public bool CopyCode { get; set; }
+        public string WorkingDirectory { get; set; } = "/workspace";
+        public int TimeoutSec { get; set; } = DefaultTimeoutSec;
+        public ResourceLimits Limits { get; set; } = ResourceLimits.Defaults();
+        public string NetworkMode { get; set; } = "bridge";
+        public IList<PortSpec> Ports { get; set; } = new List<PortSpec>();
+        public IDictionary<string, string> Environment { get; set; } = new Dictionary<string, string>();
+    }
+}
