@@ -141,7 +141,7 @@ namespace Sandbox.Commands
                     if (PassThru)
                     {
                         var top = Directory.Exists(destination) ? System.IO.Path.Combine(destination, ContainerPath.Name(source)) : destination;
-                        WriteObject(Directory.Exists(top) ? new DirectoryInfo(top) : (FileSystemInfo)new FileInfo(top));
+                        WriteObject(InvokeProvider.Item.Get(new[] { top }, true, true), true);
                     }
                 }
                 catch (SandboxException e) { WriteSandboxError(e, source); }
