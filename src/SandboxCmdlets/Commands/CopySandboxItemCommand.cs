@@ -40,6 +40,7 @@ namespace Sandbox.Commands
 
         protected override void BeginProcessing()
         {
+            base.BeginProcessing();
             if ((Path == null) == (LiteralPath == null))
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException("Name what to copy with -Path (wildcards allowed) or -LiteralPath, not both."),
                     "PathRequired", ErrorCategory.InvalidArgument, null));

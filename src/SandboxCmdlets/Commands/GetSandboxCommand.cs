@@ -21,6 +21,7 @@ namespace Sandbox.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [SupportsWildcards]
         public string[]? ProjectId { get; set; }
 
         [Parameter]

@@ -40,6 +40,7 @@ namespace Sandbox.Commands
 
         protected override void BeginProcessing()
         {
+            base.BeginProcessing();
             if ((Command == null) == (ArgumentList == null))
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give the command as -Command 'text' (run by /bin/sh -c) or as -ArgumentList program, arg, ... (run without a shell), not both."),
                     Command == null ? "CommandRequired" : "CommandAndArgumentList", ErrorCategory.InvalidArgument, null));

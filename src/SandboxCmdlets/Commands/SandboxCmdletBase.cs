@@ -24,6 +24,9 @@ namespace Sandbox.Commands
 
         protected override void StopProcessing() => _cancel.Cancel();
 
+        /// <summary>Every runspace that uses the module hears Sandbox.Stopped and Sandbox.Expired.</summary>
+        protected override void BeginProcessing() => Hosting.SandboxHooks.Attach(Events);
+
         protected T Run<T>(Func<CancellationToken, Task<T>> work)
         {
             using var queue = new BlockingCollection<Action>();

@@ -58,9 +58,10 @@ namespace Sandbox.Exec
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout.Token);
             using var readerDone = new CancellationTokenSource();
 
-            var pump = PumpAsync(stream, outLines, errLines);
+            var output = new OutputClock();
+            var pump = PumpAsync(stream, outLines, errLines, output);
             var detached = false;
-            var watcher = WatchForExitAsync(execId, pump, () => { detached = true; stream.Dispose(); }, readerDone.Token);
+            var watcher = WatchForExitAsync(execId, pump, output, () => { detached = true; stream.Dispose(); }, readerDone.Token);
             // Reads ignore cancellation tokens, so the stream is disposed to unblock them.
             using (stop.Token.Register(() => stream.Dispose()))
             {
@@ -91,39 +92,56 @@ namespace Sandbox.Exec
             return outcome;
         }
 
-        static Task PumpAsync(MultiplexedStream stream, LineSplitter stdout, LineSplitter stderr) => Task.Run(async () =>
+        static Task PumpAsync(MultiplexedStream stream, LineSplitter stdout, LineSplitter stderr, OutputClock clock) => Task.Run(async () =>
         {
             var buffer = new byte[81920];
             while (true)
             {
                 var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None).ConfigureAwait(false);
                 if (read.EOF) return;
+                clock.Touch();
                 if (read.Target == MultiplexedStream.TargetStream.StandardError) stderr.Write(buffer, 0, read.Count);
                 else stdout.Write(buffer, 0, read.Count);
             }
         });
 
+        sealed class OutputClock
+        {
+            long _last = Stopwatch.GetTimestamp();
+            public void Touch() => Interlocked.Exchange(ref _last, Stopwatch.GetTimestamp());
+            public TimeSpan SinceLast => TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - Interlocked.Read(ref _last)) / (double)Stopwatch.Frequency);
+        }
+
         /// <summary>
         /// A command that leaves a background process ('server &amp;') keeps the output pipe open after it exits, and the engine
-        /// then holds the stream for seconds. Once the process itself has exited, give the output a moment, then stop reading.
+        /// then holds the stream for seconds. Once the process itself has exited, read on while output still flows, and stop
+        /// after a quiet spell: output of the command itself is never cut, only a background process's later chatter.
         /// </summary>
-        async Task WatchForExitAsync(string execId, Task pump, Action detach, CancellationToken readerDone)
+        async Task WatchForExitAsync(string execId, Task pump, OutputClock output, Action detach, CancellationToken readerDone)
         {
-            var delay = 100;
+            var delay = 50;
             while (!readerDone.IsCancellationRequested)
             {
-                if (await Task.WhenAny(pump, Task.Delay(delay, readerDone)).ConfigureAwait(false) == pump) return;
-                if (readerDone.IsCancellationRequested) return;
+                if (await Task.WhenAny(pump, Task.Delay(delay, readerDone)).ConfigureAwait(false) == pump || readerDone.IsCancellationRequested) return;
+                delay = Math.Min(delay * 2, 200);
                 var inspect = await InspectAsync(execId, readerDone).ConfigureAwait(false);
-                if (inspect != null && !inspect.Running)
+                if (inspect == null || inspect.Running) continue;
+
+                var exited = Stopwatch.StartNew();
+                output.Touch();
+                while (!pump.IsCompleted && exited.Elapsed < TimeSpan.FromSeconds(2))
                 {
-                    await Task.WhenAny(pump, Task.Delay(50, readerDone)).ConfigureAwait(false);
-                    if (!pump.IsCompleted) detach();
-                    return;
+                    var quiet = QuietAfterExit - output.SinceLast;
+                    if (quiet <= TimeSpan.Zero) break;
+                    await Task.WhenAny(pump, Task.Delay(quiet, readerDone)).ConfigureAwait(false);
+                    if (readerDone.IsCancellationRequested) return;
                 }
-                delay = Math.Min(delay * 2, 500);
+                if (!pump.IsCompleted) detach();
+                return;
             }
         }
+
+        static readonly TimeSpan QuietAfterExit = TimeSpan.FromMilliseconds(300);
 
         async Task<ContainerExecInspectResponse?> InspectAsync(string execId, CancellationToken cancel)
         {

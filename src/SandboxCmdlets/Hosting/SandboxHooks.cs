@@ -42,10 +42,10 @@ namespace Sandbox.Hosting
         {
             Attach(events);
             var action = ScriptBlock.Create(
-                "try { $null = $Event.MessageData.InvokeWithContext($null, [System.Collections.Generic.List[psvariable]]@([psvariable]::new('_', $Event.SourceArgs[0])), $Event.SourceArgs[0]) } " +
+                "try { $null = $Event.SourceArgs[1].InvokeWithContext($null, [System.Collections.Generic.List[psvariable]]@([psvariable]::new('_', $Event.SourceArgs[0])), $Event.SourceArgs[0]) } " +
                 "catch { Write-Warning \"The -OnKill hook of sandbox '$($Event.SourceArgs[0].Name)' failed: $_\" } " +
                 "finally { Unregister-Event -SourceIdentifier $Event.SourceIdentifier -ErrorAction SilentlyContinue }");
-            events.SubscribeEvent(null, null, KillEventPrefix + sandbox.Id, PSObject.AsPSObject(onKill), action, true, false);
+            events.SubscribeEvent(null, null, KillEventPrefix + sandbox.Id, null, action, true, false);
             Hooks[sandbox.Id] = new Hook { Events = events, OnKill = onKill };
         }
 
@@ -57,7 +57,7 @@ namespace Sandbox.Hosting
                 hook.Events.UnsubscribeEvent(subscriber);
             if (!ReferenceEquals(hook.Events, events))
             {
-                hook.Events.GenerateEvent(KillEventPrefix + sandbox.Id, null, new object[] { sandbox }, null);
+                hook.Events.GenerateEvent(KillEventPrefix + sandbox.Id, null, new object[] { sandbox, hook.OnKill }, null);
                 return true;
             }
             try { Invoke(hook.OnKill, sandbox); }
@@ -87,7 +87,7 @@ namespace Sandbox.Hosting
         static void OnExpired(Sandbox sandbox)
         {
             if (Hooks.TryRemove(sandbox.Id, out var hook))
-                hook.Events.GenerateEvent(KillEventPrefix + sandbox.Id, null, new object[] { sandbox }, null);
+                hook.Events.GenerateEvent(KillEventPrefix + sandbox.Id, null, new object[] { sandbox, hook.OnKill }, null);
             Broadcast(ExpiredEvent, sandbox);
         }
 

@@ -19,8 +19,8 @@ namespace Sandbox.Lifecycle
         public string Key => $"{ContainerPort}/{Protocol}";
 
         /// <summary>
-        /// Reads the seed's form @{'8080/tcp' = 22000} (value: a port, 'ip:port', or $null for a free port) and strings
-        /// '8080', '8080/udp', '8080:22000', '8080:0.0.0.0:22000': container port first, then where it appears on the host.
+        /// Reads the seed's form @{'8080/tcp' = 22000} (value: a port, 'ip:port', or $null for a free port), strings in the
+        /// seed's order '8080', '8080/udp', '8080:22000' (container, then host), and Docker's '127.0.0.1:22000:8080' (address first).
         /// </summary>
         public static List<PortSpec> ParseAll(IEnumerable<object?> items)
         {
@@ -53,10 +53,35 @@ namespace Sandbox.Lifecycle
         public static PortSpec Parse(string text)
         {
             var trimmed = text.Trim();
-            if (trimmed.Length == 0) throw Invalid(text, "A port cannot be empty. Use '8080', '8080/udp' or '8080:22000' (container:host).");
-            var colon = trimmed.IndexOf(':');
-            if (colon < 0) return FromPair(trimmed, null);
-            return FromPair(trimmed.Substring(0, colon), trimmed.Substring(colon + 1));
+            if (trimmed.Length == 0) throw Invalid(text, "A port cannot be empty. Use '8080', '8080/udp', '8080:22000' (container:host) or '127.0.0.1:22000:8080' (address:host:container).");
+
+            // Docker's own form with an address first: ip:hostPort:containerPort, [ipv6]:hostPort:containerPort.
+            string? address = null;
+            var rest = trimmed;
+            if (trimmed.StartsWith("[", StringComparison.Ordinal))
+            {
+                var close = trimmed.IndexOf(']');
+                if (close < 0 || close + 1 >= trimmed.Length || trimmed[close + 1] != ':') throw Invalid(text, $"'{text}' is not a port mapping. Use '[::1]:22000:8080'.");
+                address = trimmed.Substring(1, close - 1);
+                rest = trimmed.Substring(close + 2);
+            }
+            var parts = rest.Split(':');
+            if (address == null && parts.Length == 3)
+            {
+                address = parts[0];
+                parts = new[] { parts[1], parts[2] };
+            }
+            if (address != null)
+            {
+                if (parts.Length != 2) throw Invalid(text, $"'{text}' is not a port mapping. Use 'address:hostPort:containerPort' such as '127.0.0.1:22000:8080'.");
+                var spec = FromPair(parts[1], null);
+                spec.HostIp = CheckIp(address, text);
+                spec.HostPort = HostPortOf(parts[0], text);
+                return spec;
+            }
+            if (parts.Length == 1) return FromPair(parts[0], null);
+            if (parts.Length == 2) return FromPair(parts[0], parts[1]);
+            throw Invalid(text, $"'{text}' is not a port mapping. Use '8080', '8080:22000' (container:host) or '127.0.0.1:22000:8080' (address:host:container).");
         }
 
         static PortSpec FromPair(string containerSide, object? hostSide)
