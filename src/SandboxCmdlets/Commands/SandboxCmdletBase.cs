@@ -42,6 +42,10 @@ namespace Sandbox.Commands
 
             try { return task.GetAwaiter().GetResult(); }
             catch (OperationCanceledException) when (_cancel.IsCancellationRequested) { throw new PipelineStoppedException(); }
+            catch (Exception e) when (!(e is SandboxException) && !(e is OperationCanceledException) && !(e is PipelineStoppedException))
+            {
+                throw SandboxException.FromUnexpected(e);
+            }
         }
 
         protected void Run(Func<CancellationToken, Task> work) => Run<bool>(async c => { await work(c).ConfigureAwait(false); return true; });

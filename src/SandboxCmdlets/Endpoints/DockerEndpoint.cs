@@ -53,7 +53,9 @@ namespace Sandbox.Endpoints
                 case "https":
                     if (string.IsNullOrEmpty(uri.Host))
                         throw Invalid(host!, $"'{host}' names no host. Use tcp://host:2376.");
-                    var port = uri.IsDefaultPort || uri.Port <= 0 ? (tlsCertPath != null ? 2376 : 2375) : uri.Port;
+                    // Uri calls an explicit :80 on http:// (or :443 on https://) the default port: look at the text instead.
+                    var explicitPort = System.Text.RegularExpressions.Regex.IsMatch(text, @"^[a-zA-Z]+://(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*):\d+");
+                    var port = explicitPort && uri.Port > 0 ? uri.Port : (tlsCertPath != null ? 2376 : 2375);
                     var normalized = $"tcp://{uri.Host}:{port}";
                     return new DockerEndpoint(normalized, new Uri(normalized), EndpointKind.Tcp, tlsCertPath, tlsVerify, apiVersion, source);
                 case "ssh":

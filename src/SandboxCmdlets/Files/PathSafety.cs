@@ -29,6 +29,14 @@ namespace Sandbox.Files
             if (string.IsNullOrEmpty(target)) return false;
             var t = target.Replace('\\', '/');
             if (t.StartsWith("/", StringComparison.Ordinal) || (t.Length >= 2 && t[1] == ':')) return false;
+            // 'x/..' is only the folder it looks like when x is not itself a link (made earlier or later in the same archive):
+            // accept only targets whose '..' all come first, so that each link is inside wherever the others point.
+            var seenName = false;
+            foreach (var part in t.Split(new[] { '/' }, StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (part == "..") { if (seenName) return false; }
+                else if (part != ".") seenName = true;
+            }
             var resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(linkPath)!, t));
             return IsInside(Path.GetFullPath(root), resolved);
         }

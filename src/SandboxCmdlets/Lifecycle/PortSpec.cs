@@ -137,7 +137,9 @@ namespace Sandbox.Lifecycle
 
         static string CheckIp(string text, string context)
         {
-            if (!IPAddress.TryParse(text, out _))
+            // IPAddress.TryParse also takes "8080" (0.0.31.144) and "1.2" (1.0.0.2): require a dotted quad or an IPv6 address.
+            if (!IPAddress.TryParse(text, out var ip) ||
+                (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && text.Split('.').Length != 4))
                 throw Invalid(context, $"'{text}' is not an IP address to publish {context} on. Use 127.0.0.1 (the default) or 0.0.0.0 for every address.");
             return text;
         }

@@ -35,5 +35,16 @@ namespace Sandbox.Lifecycle
             Target = target;
             RecommendedAction = recommendedAction;
         }
+
+        /// <summary>Wraps what the engine layer did not foresee, so that no cmdlet shows a raw .NET exception.</summary>
+        public static SandboxException FromUnexpected(Exception e)
+        {
+            if (e is SandboxException s) return s;
+            if (e is AggregateException agg && agg.InnerExceptions.Count == 1) return FromUnexpected(agg.InnerException!);
+            if (e is Docker.DotNet.DockerApiException api)
+                return new SandboxException("DockerEngineError", SandboxErrorKind.NotSpecified,
+                    $"The Docker engine answered {(int)api.StatusCode}: {SandboxManager.EngineMessage(api)}", null, null, e);
+            return new SandboxException("UnexpectedError", SandboxErrorKind.NotSpecified, e.Message, null, null, e);
+        }
     }
 }

@@ -178,7 +178,11 @@ namespace Sandbox.Lifecycle
                 return;
             }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { }
-            catch (Exception e) when (!(e is DockerApiException)) { throw DockerEngine.Translate(e, Engine.Endpoint); }
+            catch (DockerApiException e)
+            {
+                throw new SandboxException("InvalidImageReference", SandboxErrorKind.InvalidArgument, $"The engine refused image '{image}': {EngineMessage(e)}", image, null, e);
+            }
+            catch (Exception e) { throw DockerEngine.Translate(e, Engine.Endpoint); }
 
             var (repository, tag) = SplitReference(image);
             string? failure = null;
@@ -205,7 +209,7 @@ namespace Sandbox.Lifecycle
                 "Check the name, log in to the registry, or build/import the image on the engine first.");
         }
 
-        static readonly Regex ReferencePattern = new Regex(@"^(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$");
+        static readonly Regex ReferencePattern = new Regex(@"^(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::\d+)?/|[a-zA-Z0-9-]+:\d+/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$");
 
         public static void ValidateImageReference(string image)
         {

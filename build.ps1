@@ -1,0 +1,278 @@
+<#
+.SYNOPSIS
+    Builds, documents, tests and demonstrates the Sandbox module.
+
+.DESCRIPTION
+    Tasks (run in the order given; each runs at most once, and Test/Demo run Build first):
+      Build   dotnet publish src/SandboxCmdlets for net8.0 and netstandard2.0 and lay out
+              output/Sandbox/<version>/ (psd1, psm1, Format.ps1xml, bin/<tfm>/, en-US/ help).
+      Help    docs/en-US/*.md -> en-US/Sandbox.dll-Help.xml (MAML) and about_*.help.txt
+              (part of Build when docs/en-US has pages).
+      Test    build the local test image, run the xunit project(s) under tests/ and the Pester
+              tests in tests/Pester; ends with the line "N passed, N failed, N skipped".
+      Demo    run examples/demo.ps1 against the built module in a real sandbox.
+      Clean   remove output/.
+
+    Use ./build.sh on a fresh machine: it installs Docker and the tools first, then runs this script.
+
+.EXAMPLE
+    ./build.sh Test -TestName '*Copy-SandboxItem*'
+#>
+[CmdletBinding()]
+param(
+    # Build, Help, Test, Demo, Clean; several as "Clean Build" or "Clean,Build".
+    [Parameter(Position = 0, ValueFromRemainingArguments)]
+    [string[]] $Task = 'Build',
+
+    [ValidateSet('Release', 'Debug')]
+    [string] $Configuration = 'Release',
+
+    # Pester: run only tests whose full name ("Describe Context It") matches one of these wildcards.
+    [Alias('Filter')]
+    [string[]] $TestName,
+
+    # xunit: passed to `dotnet test --filter` (e.g. 'FullyQualifiedName~Exec').
+    [string] $XunitFilter,
+
+    # Which test suites the Test task runs.
+    [ValidateSet('All', 'Xunit', 'Pester')]
+    [string] $Suite = 'All'
+)
+
+Set-StrictMode -Version 3.0
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+
+$Root = $PSScriptRoot
+$Output = Join-Path $Root 'output'
+$ModuleSource = Join-Path $Root 'module'
+$Project = Join-Path $Root 'src/SandboxCmdlets/SandboxCmdlets.csproj'
+$Frameworks = 'net8.0', 'netstandard2.0'      # the psm1 loader picks bin/net8.0 (Core) or bin/netstandard2.0 (Desktop)
+$TestImage = 'sandbox-local/busybox:latest'
+$PesterVersion = '5.7.1'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+$script:Done = [Collections.Generic.HashSet[string]]::new([StringComparer]::OrdinalIgnoreCase)
+
+$Tasks = 'Build', 'Help', 'Test', 'Demo', 'Clean'
+$Task = @(foreach ($t in $Task -split ',' | ForEach-Object Trim | Where-Object { $_ }) {
+        if ($t -notin $Tasks) { Write-Host "build.ps1: unknown task or argument '$t' (tasks: $($Tasks -join ', '))" -ForegroundColor Red; exit 2 }
+        $Tasks | Where-Object { $_ -eq $t }   # canonical spelling
+    })
+
+function Write-Step([string] $Message) {
+    Write-Host "==> $Message" -ForegroundColor Cyan
+}
+
+# Runs a native command; throws when it fails.
+function Invoke-Native([string] $File, [string[]] $Arguments) {
+    Write-Host "    $File $($Arguments -join ' ')" -ForegroundColor DarkGray
+    & $File @Arguments | Out-Host     # to the console, never into a function's return value
+    if ($LASTEXITCODE -ne 0) { throw "'$File $($Arguments -join ' ')' failed with exit code $LASTEXITCODE" }
+}
+
+function Get-ModuleVersion {
+    $psd1 = Join-Path $ModuleSource 'Sandbox.psd1'
+    if (-not (Test-Path $psd1)) { throw "Module manifest not found: $psd1" }
+    (Import-PowerShellDataFile -LiteralPath $psd1).ModuleVersion
+}
+
+function Get-ModuleOutputPath { Join-Path $Output "Sandbox/$(Get-ModuleVersion)" }
+
+# The built manifest: what tests and the demo import.
+function Get-BuiltManifest { Join-Path (Get-ModuleOutputPath) 'Sandbox.psd1' }
+
+function Invoke-Task([string] $Name) {
+    if (-not $script:Done.Add($Name)) { return }
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    & "Invoke-$Name"
+    Write-Host ("    {0} done in {1:0.0}s" -f $Name, $sw.Elapsed.TotalSeconds) -ForegroundColor DarkGray
+}
+
+function Invoke-Clean {
+    Write-Step 'Clean'
+    if (Test-Path $Output) { Remove-Item -LiteralPath $Output -Recurse -Force }
+}
+
+function Invoke-Build {
+    $version = Get-ModuleVersion
+    $dest = Get-ModuleOutputPath
+    Write-Step "Build Sandbox $version ($Configuration) -> $dest"
+
+    # One version folder only, rebuilt from scratch so no stale file survives.
+    $moduleRoot = Join-Path $Output 'Sandbox'
+    if (Test-Path $moduleRoot) { Remove-Item -LiteralPath $moduleRoot -Recurse -Force }
+    $null = New-Item -ItemType Directory -Force -Path $dest
+
+    foreach ($tfm in $Frameworks) {
+        Invoke-Native dotnet @('publish', $Project, '-c', $Configuration, '-f', $tfm,
+            '-o', (Join-Path $dest "bin/$tfm"), '--nologo', '-v', 'quiet', '-clp:NoSummary')
+    }
+    foreach ($file in 'Sandbox.psd1', 'Sandbox.psm1', 'Sandbox.Format.ps1xml') {
+        $source = Join-Path $ModuleSource $file
+        if (Test-Path $source) { Copy-Item -LiteralPath $source -Destination $dest }
+        else { Write-Warning "module/$file is missing" }
+    }
+    if (Get-ChildItem (Join-Path $Root 'docs/en-US') -Filter *.md -ErrorAction SilentlyContinue) { Write-HelpFiles }
+}
+
+function Invoke-Help {
+    if (Test-Path (Join-Path (Get-ModuleOutputPath) 'bin')) { Write-HelpFiles }
+    else { Invoke-Task Build }   # Build makes the help files too
+}
+
+function Write-HelpFiles {
+    $dest = Get-ModuleOutputPath
+    Write-Step 'Help: docs/en-US -> en-US (MAML and about topics)'
+    $helpDir = Join-Path $dest 'en-US'
+    $null = & (Join-Path $Root 'tools/ConvertTo-MamlHelp.ps1') -Path (Join-Path $Root 'docs/en-US') -OutputPath $helpDir
+    # Get-Help looks for <assembly>-Help.xml beside the module manifest and beside the assembly.
+    foreach ($tfm in $Frameworks) {
+        $target = Join-Path $dest "bin/$tfm/en-US"
+        $null = New-Item -ItemType Directory -Force -Path $target
+        Copy-Item -Path (Join-Path $helpDir '*.xml') -Destination $target -ErrorAction SilentlyContinue
+    }
+    Get-ChildItem $helpDir | ForEach-Object { Write-Host "    en-US/$($_.Name)" -ForegroundColor DarkGray }
+}
+
+function Invoke-TestImage {
+    Write-Step "Test image $TestImage"
+    Invoke-Native bash @((Join-Path $Root 'tests/setup/New-TestImage.sh'))
+}
+
+# Environment the test processes and the demo get.
+function Set-TestEnvironment {
+    $env:SANDBOX_MODULE_PATH = Get-BuiltManifest     # tests: Import-Module $env:SANDBOX_MODULE_PATH
+    $env:SANDBOX_REPO_ROOT = $Root
+    $env:SANDBOX_TEST_IMAGE = $TestImage
+    if (-not $env:SANDBOX_IMAGE) { $env:SANDBOX_IMAGE = $TestImage }   # no registry here: default to the local image
+}
+
+function Invoke-Xunit {
+    $results = @{ Passed = 0; Failed = 0; Skipped = 0; Error = $null }
+    $projects = @(Get-ChildItem (Join-Path $Root 'tests') -Filter *.csproj -Recurse -Depth 1 |
+            Where-Object { (Get-Content -Raw -LiteralPath $_.FullName) -match 'Include="xunit' })
+    if (-not $projects) { Write-Step 'xunit: no test project under tests/, skipped'; return $results }
+
+    $resultsDir = Join-Path $Output 'TestResults'
+    # This machine has only the .NET 10 runtime: let a net8.0 test host run on it.
+    if (-not $env:DOTNET_ROLL_FORWARD) { $env:DOTNET_ROLL_FORWARD = 'Major' }
+    foreach ($proj in $projects) {
+        Write-Step "xunit: $($proj.Directory.Name)"
+        $trx = Join-Path $resultsDir "$($proj.BaseName).trx"
+        Remove-Item -LiteralPath $trx -ErrorAction SilentlyContinue
+        $arguments = @('test', $proj.FullName, '-c', $Configuration, '--nologo',
+            '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=normal', '--results-directory', $resultsDir)
+        if ($XunitFilter) { $arguments += @('--filter', $XunitFilter) }
+        Write-Host "    dotnet $($arguments -join ' ')" -ForegroundColor DarkGray
+        & dotnet @arguments | Out-Host
+        $exit = $LASTEXITCODE
+        if (-not (Test-Path $trx)) {
+            $results.Error = "dotnet test $($proj.Name) exited with $exit and wrote no results"
+            continue
+        }
+        $counters = ([xml](Get-Content -Raw -LiteralPath $trx)).TestRun.ResultSummary.Counters
+        $results.Passed += [int]$counters.passed
+        $results.Failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        $results.Skipped += [Math]::Max(0, [int]$counters.total - [int]$counters.executed)   # skipped tests
+        if ($exit -ne 0 -and [int]$counters.failed -eq 0) {   # build error, aborted test host, ...
+            $results.Error = "dotnet test $($proj.Name) exited with $exit"
+        }
+    }
+    $results
+}
+
+function Invoke-PesterTests {
+    $results = @{ Passed = 0; Failed = 0; Skipped = 0; Error = $null }
+    $testDir = Join-Path $Root 'tests/Pester'
+    if (-not (Get-ChildItem $testDir -Filter *.Tests.ps1 -Recurse -ErrorAction SilentlyContinue)) {
+        Write-Step 'Pester: no tests/Pester/*.Tests.ps1, skipped'
+        return $results
+    }
+    $pester = Get-PesterManifest
+    Write-Step "Pester ${PesterVersion}: tests/Pester (child pwsh, module $env:SANDBOX_MODULE_PATH)"
+    $summary = Join-Path $Output 'TestResults/pester-summary.json'
+    Remove-Item -LiteralPath $summary -ErrorAction SilentlyContinue
+    $arguments = @('tool', 'run', 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/tools/Invoke-PesterTests.ps1'),
+        '-PesterManifest', $pester, '-TestPath', $testDir, '-ResultDirectory', (Join-Path $Output 'TestResults'), '-SummaryPath', $summary)
+    if ($TestName) { $arguments += @('-FullNameFilter', ($TestName -join ',')) }
+    & dotnet @arguments | Out-Host
+    $exit = $LASTEXITCODE
+    if (-not (Test-Path $summary)) {
+        $results.Error = "Pester run exited with $exit and wrote no summary"
+        return $results
+    }
+    $s = Get-Content -Raw -LiteralPath $summary | ConvertFrom-Json
+    $results.Passed = $s.Passed
+    $results.Failed = $s.Failed
+    $results.Skipped = $s.Skipped
+    if ($s.Result -ne 'Passed' -and $s.Failed -eq 0) { $results.Error = "Pester result: $($s.Result)" }
+    $results
+}
+
+# Pester comes from NuGet (PSGallery is not reachable): restore tests/tools/Tools.csproj once.
+function Get-PesterManifest {
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+    $manifest = Join-Path $packages "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $manifest)) {
+        Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/tools/Tools.csproj'), '--nologo', '-v', 'quiet')
+    }
+    if (-not (Test-Path $manifest)) { throw "Pester $PesterVersion not found at $manifest after restore" }
+    $manifest
+}
+
+function Invoke-Test {
+    Invoke-Task Build
+    Invoke-Task TestImage
+    Set-TestEnvironment
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    $runs = [ordered]@{}
+    if ($Suite -in 'All', 'Xunit') { $runs.xunit = Invoke-Xunit }
+    if ($Suite -in 'All', 'Pester') { $runs.Pester = Invoke-PesterTests }
+
+    Write-Host ''
+    Write-Step 'Test summary'
+    $passed = $failed = $skipped = 0
+    $errors = @()
+    foreach ($name in $runs.Keys) {
+        $r = $runs[$name]
+        Write-Host ("    {0,-7} {1} passed, {2} failed, {3} skipped" -f $name, $r.Passed, $r.Failed, $r.Skipped)
+        $passed += $r.Passed; $failed += $r.Failed; $skipped += $r.Skipped
+        if ($r.Error) { $errors += "${name}: $($r.Error)" }
+    }
+    foreach ($e in $errors) { Write-Host "    ERROR $e" -ForegroundColor Red }
+    Write-Host ("    tests took {0:hh\:mm\:ss}" -f $sw.Elapsed)
+    # Printed last of all (see the end of this script): the line CI reads.
+    $script:SummaryLine = "$passed passed, $failed failed, $skipped skipped"
+    if ($failed -gt 0 -or $errors) { $script:ExitCode = 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Task Build
+    Invoke-Task TestImage
+    Set-TestEnvironment
+    Write-Step 'Demo: examples/demo.ps1'
+    $manifest = Get-BuiltManifest
+    $demo = Join-Path $Root 'examples/demo.ps1'
+    $command = "Import-Module '$($manifest -replace "'", "''")' -ErrorAction Stop; & '$($demo -replace "'", "''")'"
+    & dotnet tool run pwsh -NoProfile -NonInteractive -Command $command
+    if ($LASTEXITCODE -ne 0) { Write-Host "Demo failed (exit code $LASTEXITCODE)" -ForegroundColor Red; $script:ExitCode = 1 }
+}
+
+$script:ExitCode = 0
+$script:SummaryLine = $null
+$script:Clock = [Diagnostics.Stopwatch]::StartNew()
+Push-Location $Root
+try {
+    foreach ($t in $Task) { Invoke-Task $t }
+} catch {
+    Write-Host "build.ps1: $($_.Exception.Message)" -ForegroundColor Red
+    Write-Host $_.ScriptStackTrace -ForegroundColor DarkGray
+    $script:ExitCode = 1
+} finally {
+    Pop-Location
+}
+Write-Host ("build.ps1 {0}: {1} in {2:hh\:mm\:ss}" -f ($Task -join ','), $(if ($script:ExitCode) { 'FAILED' } else { 'ok' }), $script:Clock.Elapsed)
+if ($script:SummaryLine) { Write-Host $script:SummaryLine }
+exit $script:ExitCode

@@ -1,0 +1,201 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.7.1' }
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+    Initialize-SandboxTest -Area 'exec'
+
+    $project = New-TestProjectId 'exec'
+    $code = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'code')
+    $sandbox = New-Sandbox -Name (New-TestName 'exec') -ProjectId $project -Path $code
+}
+
+AfterAll {
+    Complete-SandboxTest
+}
+
+Describe 'Invoke-SandboxCommand' {
+
+    Context 'output' {
+        It 'writes each stdout line to the pipeline as a string' {
+            $lines = Invoke-SandboxCommand -Sandbox $sandbox 'echo one; echo two'
+            $lines | Should -HaveCount 2
+            $lines[0] | Should -BeOfType ([string])
+            $lines | Should -Be 'one', 'two'
+        }
+
+        It 'runs the command under /bin/sh -c (pipes and &&)' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'echo abc | tr a-z A-Z && echo done' | Should -Be 'ABC', 'done'
+        }
+
+        It 'streams lines while the command runs' {
+            $arrivals = Invoke-SandboxCommand -Sandbox $sandbox 'echo a; sleep 1; echo b' |
+                ForEach-Object { [pscustomobject]@{ Line = $_; At = [datetime]::UtcNow } }
+            $finished = [datetime]::UtcNow
+
+            $arrivals.Line | Should -Be 'a', 'b'
+            ($finished - $arrivals[0].At).TotalSeconds | Should -BeGreaterThan 0.7
+        }
+
+        It 'sends stderr to the information stream, not the output' {
+            $output = Invoke-SandboxCommand -Sandbox $sandbox 'echo out; echo err >&2' -InformationVariable info 6>$null
+            $output | Should -Be 'out'
+            "$($info.MessageData)" | Should -Be 'err'
+            $info[0].Tags | Should -Contain 'stderr'
+        }
+
+        It 'lets 6>&1 capture stderr beside stdout' {
+            $all = Invoke-SandboxCommand -Sandbox $sandbox 'echo out; echo err >&2' 6>&1
+            $records = @($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] })
+            $records | Should -HaveCount 1
+            "$($records[0].MessageData)" | Should -Be 'err'
+            $all | Where-Object { $_ -is [string] } | Should -Be 'out'
+        }
+
+        It 'does not stop a script on stderr output, even with $ErrorActionPreference = Stop' {
+            $ErrorActionPreference = 'Stop'
+            $output = Invoke-SandboxCommand -Sandbox $sandbox 'echo before; echo warning >&2; echo after' 6>$null
+            $output | Should -Be 'before', 'after'
+        }
+    }
+
+    Context 'exit codes' {
+        It 'sets $LASTEXITCODE to the exit code' {
+            $global:LASTEXITCODE = 99
+            Invoke-SandboxCommand -Sandbox $sandbox 'exit 3'
+            $LASTEXITCODE | Should -Be 3
+            Invoke-SandboxCommand -Sandbox $sandbox 'true'
+            $LASTEXITCODE | Should -Be 0
+        }
+
+        It 'does not treat a non-zero exit as an error by default' {
+            $ErrorActionPreference = 'Stop'
+            $PSNativeCommandUseErrorActionPreference = $false
+            { Invoke-SandboxCommand -Sandbox $sandbox 'exit 4' } | Should -Not -Throw
+            $LASTEXITCODE | Should -Be 4
+        }
+
+        It 'makes a non-zero exit an error SandboxCommandFailed when $PSNativeCommandUseErrorActionPreference is set' {
+            $ErrorActionPreference = 'Stop'
+            $PSNativeCommandUseErrorActionPreference = $true
+            { Invoke-SandboxCommand -Sandbox $sandbox 'exit 3' } | Should -Throw -ErrorId 'SandboxCommandFailed*'
+            $LASTEXITCODE | Should -Be 3
+            { Invoke-SandboxCommand -Sandbox $sandbox 'exit 0' } | Should -Not -Throw
+        }
+    }
+
+    Context 'how the command runs' {
+        It '-ArgumentList runs an argv without a shell' {
+            Invoke-SandboxCommand -Sandbox $sandbox -ArgumentList 'echo', '$HOME;x' | Should -Be '$HOME;x'
+        }
+
+        It 'runs in /workspace by default' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'pwd' | Should -Be '/workspace'
+        }
+
+        It '-WorkingDirectory sets the folder' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'pwd' -WorkingDirectory /tmp | Should -Be '/tmp'
+        }
+
+        It '-Environment sets variables for the command' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'echo "$GREETING"' -Environment @{ GREETING = 'hello world' } |
+                Should -Be 'hello world'
+            Invoke-SandboxCommand -Sandbox $sandbox 'echo "[$GREETING]"' | Should -Be '[]'
+        }
+
+        It '-User runs as that user' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'id -u' -User 1000 | Should -Be '1000'
+            Invoke-SandboxCommand -Sandbox $sandbox 'id -u' | Should -Be '0'
+        }
+
+        It 'returns at once from a command that leaves a background process, which keeps running' {
+            $elapsed = Measure-Command { Invoke-SandboxCommand -Sandbox $sandbox 'sleep 47 &' }
+            $elapsed.TotalSeconds | Should -BeLessThan 1.5
+            Invoke-SandboxCommand -Sandbox $sandbox 'ps' | Where-Object { $_ -match 'sleep 47' } | Should -Not -BeNullOrEmpty
+        }
+    }
+
+    Context '-TimeoutSec' {
+        It 'stops waiting, reports SandboxCommandTimeout and kills the process inside' {
+            $started = [datetime]::UtcNow
+            $err = { Invoke-SandboxCommand -Sandbox $sandbox 'sleep 37; echo never' -TimeoutSec 1 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'SandboxCommandTimeout*' -PassThru
+            ([datetime]::UtcNow - $started).TotalSeconds | Should -BeLessThan 5
+            $err.CategoryInfo.Category | Should -Be 'OperationTimeout'
+
+            $stillRunning = { Invoke-SandboxCommand -Sandbox $sandbox 'ps' | Where-Object { $_ -match 'sleep 37' } }
+            Wait-Until { -not (& $stillRunning) } -TimeoutSec 1 | Should -BeTrue -Because "ps shows: $(& $stillRunning)"
+        }
+
+        It 'marks the -PassThru result TimedOut' {
+            $output = try {
+                Invoke-SandboxCommand -Sandbox $sandbox 'echo started; sleep 38' -TimeoutSec 1 -PassThru -ErrorAction SilentlyContinue
+            } catch { }
+            $result = $output | Where-Object { $_ -is [Sandbox.SandboxCommandResult] }
+            $result | Should -HaveCount 1
+            $result.TimedOut | Should -BeTrue
+            $result.StdOut | Should -Match 'started'
+            $result.ExitCode | Should -Not -Be 0
+        }
+    }
+
+    Context '-PassThru' {
+        It 'also emits a SandboxCommandResult' {
+            $output = Invoke-SandboxCommand -Sandbox $sandbox 'echo out; echo err >&2; exit 2' -PassThru 6>$null
+            $output | Where-Object { $_ -is [string] } | Should -Be 'out'
+            $result = $output | Where-Object { $_ -is [Sandbox.SandboxCommandResult] }
+            $result | Should -HaveCount 1
+            $result.ExitCode | Should -Be 2
+            $result.StdOut.Trim() | Should -Be 'out'
+            $result.StdErr.Trim() | Should -Be 'err'
+            $result.Duration | Should -BeOfType ([timespan])
+            $result.Duration | Should -BeGreaterThan ([timespan]::Zero)
+            $result.TimedOut | Should -BeFalse
+            $result.SandboxId | Should -Be $sandbox.Id
+            $result.SandboxName | Should -Be $sandbox.Name
+            $result.Command | Should -BeLike '*exit 2*'
+        }
+    }
+
+    Context 'choosing the sandbox' {
+        It 'takes the sandbox from the pipeline' {
+            $sandbox | Invoke-SandboxCommand 'echo piped' | Should -Be 'piped'
+        }
+
+        It 'binds Id by property name' {
+            [pscustomobject]@{ Id = $sandbox.Id } | Invoke-SandboxCommand 'echo by-id' | Should -Be 'by-id'
+        }
+
+        It 'binds Name by property name' {
+            [pscustomobject]@{ Name = $sandbox.Name } | Invoke-SandboxCommand 'echo by-name' | Should -Be 'by-name'
+        }
+
+        It 'binds ProjectId by property name' {
+            [pscustomobject]@{ ProjectId = $project } | Invoke-SandboxCommand 'echo by-project' | Should -Be 'by-project'
+        }
+
+        It 'works after Get-Sandbox -ProjectId' {
+            Get-Sandbox -ProjectId $project | Invoke-SandboxCommand 'true'
+            $LASTEXITCODE | Should -Be 0
+            Get-Sandbox -ProjectId $project | Invoke-SandboxCommand 'hostname' |
+                Should -Be (Get-ContainerInspect $sandbox.Id).Config.Hostname
+        }
+
+        It 'finds the sandbox by -Name and -Id' {
+            Invoke-SandboxCommand -Name $sandbox.Name 'echo named' | Should -Be 'named'
+            Invoke-SandboxCommand -Id $sandbox.Id 'echo by-id' | Should -Be 'by-id'
+        }
+
+        It 'runs once for each piped sandbox' {
+            $second = New-Sandbox -Name (New-TestName 'exec2') -Environment @{ WHO = 'second' }
+            $sandbox, $second | Invoke-SandboxCommand 'echo "${WHO:-first}"' | Should -Be 'first', 'second'
+        }
+
+        It 'reports SandboxNotFound for a name that does not exist' {
+            $missing = New-TestName 'missing'
+            $err = { Invoke-SandboxCommand -Name $missing 'true' -ErrorAction Stop } |
+                Should -Throw -ErrorId 'SandboxNotFound*' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $err.TargetObject | Should -Be $missing
+        }
+    }
+}

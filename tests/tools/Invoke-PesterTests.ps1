@@ -1,0 +1,45 @@
+<#
+.SYNOPSIS
+    Runs the Pester tests in this (child) PowerShell process and writes a JSON summary for build.ps1.
+    Started by `build.ps1 Test` as: dotnet tool run pwsh -NoProfile -File tests/tools/Invoke-PesterTests.ps1 ...
+    The tests import the built module with: Import-Module $env:SANDBOX_MODULE_PATH
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $PesterManifest,
+    [Parameter(Mandatory)] [string] $TestPath,
+    [Parameter(Mandatory)] [string] $ResultDirectory,
+    [Parameter(Mandatory)] [string] $SummaryPath,
+    # Comma-separated wildcards matched against each test's full name.
+    [string] $FullNameFilter
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $PesterManifest -Force
+
+$null = New-Item -ItemType Directory -Force -Path $ResultDirectory
+$config = New-PesterConfiguration
+$config.Run.Path = $TestPath
+$config.Run.PassThru = $true
+$config.Run.Exit = $false
+$config.Output.Verbosity = 'Detailed'
+$config.Output.CIFormat = 'None'
+if ($env:CI -or $env:NO_COLOR) { $config.Output.RenderMode = 'Plaintext' }   # no ANSI codes in CI logs
+$config.TestResult.Enabled = $true
+$config.TestResult.OutputFormat = 'JUnitXml'
+$config.TestResult.OutputPath = Join-Path $ResultDirectory 'pester.junit.xml'
+if ($FullNameFilter) { $config.Filter.FullName = @($FullNameFilter -split ',' | ForEach-Object Trim | Where-Object { $_ }) }
+
+$result = Invoke-Pester -Configuration $config
+
+$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+[ordered]@{
+    Result           = $result.Result
+    Passed           = $result.PassedCount
+    Failed           = $failed
+    Skipped          = $result.SkippedCount
+    NotRun           = $result.NotRunCount
+    FailedBlocks     = $result.FailedBlocksCount
+    FailedContainers = $result.FailedContainersCount
+    Duration         = $result.Duration.ToString()
+} | ConvertTo-Json | Set-Content -LiteralPath $SummaryPath -Encoding utf8
+exit ([int]($result.Result -ne 'Passed'))
