@@ -222,9 +222,18 @@ function Get-PesterManifest {
     $manifest
 }
 
+# A registry on 127.0.0.1:5000 holding the test image, so that pull tests make the engine really pull.
+function Invoke-TestRegistry {
+    Write-Step 'Test registry on 127.0.0.1:5000'
+    $image = & bash (Join-Path $Root 'tests/setup/Start-TestRegistry.sh')
+    if ($LASTEXITCODE -ne 0) { throw "tests/setup/Start-TestRegistry.sh failed with exit code $LASTEXITCODE" }
+    $env:SANDBOX_TEST_REGISTRY_IMAGE = $image | Select-Object -Last 1
+}
+
 function Invoke-Test {
     Invoke-Task Build
     Invoke-Task TestImage
+    Invoke-Task TestRegistry
     Set-TestEnvironment
     $sw = [Diagnostics.Stopwatch]::StartNew()
     $runs = [ordered]@{}

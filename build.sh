@@ -18,8 +18,9 @@ SUDO=""
 
 # --- Debian packages --------------------------------------------------------------------------
 # docker.io: the engine; busybox-static/debootstrap: test images; openssh-server: ssh:// tests;
-# python3-docker: reference checks; iptables: dockerd's bridge networking.
-APT_PACKAGES=(docker.io openssh-server busybox-static debootstrap python3-docker iptables)
+# docker-registry: a local registry on 127.0.0.1:5000 for pull tests; python3-docker: reference checks;
+# iptables: dockerd's bridge networking; curl: readiness checks.
+APT_PACKAGES=(docker.io docker-registry openssh-server busybox-static debootstrap python3-docker iptables curl)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")

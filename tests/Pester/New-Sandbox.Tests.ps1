@@ -190,6 +190,45 @@ Describe 'New-Sandbox' {
             finally { $env:SANDBOX_IMAGE = Get-TestImage }
         }
 
+        It 'pulls a missing image from a registry and shows the pull as progress' {
+            $image = $env:SANDBOX_TEST_REGISTRY_IMAGE
+            if (-not $image) { Set-ItResult -Skipped -Because 'the test registry (tests/setup/Start-TestRegistry.sh) is not running'; return }
+            docker rmi $image *> $null
+            $name = New-TestName 'pulled'
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript({
+                        param($module, $image, $name)
+                        Import-Module $module
+                        New-Sandbox -Image $image -Name $name -Timeout 60
+                    }).AddArgument((Get-SandboxModulePath)).AddArgument($image).AddArgument($name)
+                $result = $ps.Invoke()
+                $ps.Streams.Error | Should -BeNullOrEmpty
+                $result[0].Image | Should -Be $image
+                (Get-ContainerInspect $name).State.Running | Should -BeTrue
+                $pulls = @($ps.Streams.Progress | Where-Object Activity -Like "Pulling image $image*")
+                $pulls.Count | Should -BeGreaterThan 0
+                @($pulls | Where-Object RecordType -EQ 'Completed').Count | Should -Be 1
+                docker image inspect $image --format '{{.Id}}' | Should -Not -BeNullOrEmpty
+            }
+            finally {
+                $ps.Dispose()
+                docker rm -f $name *> $null
+                docker rmi $image *> $null
+            }
+        }
+
+        It 'fails with ImageNotFound for a tag the registry does not have, and leaves no container' {
+            $image = $env:SANDBOX_TEST_REGISTRY_IMAGE
+            if (-not $image) { Set-ItResult -Skipped -Because 'the test registry (tests/setup/Start-TestRegistry.sh) is not running'; return }
+            $missing = $image -replace ':latest$', ':no-such-tag'
+            $name = New-TestName 'nosuchtag'
+            $err = { New-Sandbox -Name $name -Image $missing -ErrorAction Stop -ProgressAction SilentlyContinue } |
+                Should -Throw -ErrorId 'ImageNotFound*' -PassThru
+            $err.Exception.Message | Should -BeLike "*$missing*"
+            Test-ContainerExists $name | Should -BeFalse
+        }
+
         It 'fails with ImageNotFound for an image that cannot be pulled and leaves no container' {
             $name = New-TestName 'noimage'
             $before = @(Get-TestContainer).Id -join ','
