@@ -270,7 +270,8 @@ public class ResourceLimitsTests
         Assert.Equal(0L, host.NanoCPUs);
         Assert.Equal(50_000L, host.CPUQuota);
         Assert.Equal(100_000L, host.CPUPeriod);
-        Assert.Equal("10G", host.StorageOpt["size"]);
+        Assert.NotNull(host.StorageOpt);
+        Assert.Equal("10G", host.StorageOpt!["size"]);
         Assert.Equal(64L << 20, host.ShmSize);
         Assert.Equal("nofile", Assert.Single(host.Ulimits).Name);
         Assert.Equal("0", host.CpusetCpus);

@@ -206,7 +206,8 @@ namespace Sandbox.Files
 
             var result = new TransferResult();
             var state = new TransferProgress { BytesTotal = archive.Stat != null && !IsDirectory(archive.Stat) ? archive.Stat.Size : -1 };
-            using var stream = archive.Stream;
+            using var stream = archive.Stream ?? throw new SandboxException("CopyFailed", SandboxErrorKind.InvalidOperation,
+                $"The engine sent no archive for '{containerPath}'.", containerPath);
             using var registration = cancel.Register(() => stream.Dispose());
             var reader = new TarReader(stream);
             var hardLinkSources = new Dictionary<string, string>(StringComparer.Ordinal);

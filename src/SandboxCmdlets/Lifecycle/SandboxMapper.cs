@@ -14,7 +14,7 @@ namespace Sandbox.Lifecycle
                 {
                     ContainerPort = p.PrivatePort,
                     Protocol = p.Type ?? "tcp",
-                    HostIp = string.IsNullOrEmpty(p.IP) ? "0.0.0.0" : p.IP,
+                    HostIp = string.IsNullOrEmpty(p.IP) ? "0.0.0.0" : p.IP!,
                     HostPort = p.PublicPort ?? 0,
                 }));
 
