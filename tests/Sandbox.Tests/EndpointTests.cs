@@ -29,11 +29,31 @@ public class DockerEndpointParseTests
     [Fact]
     public void Tcp_without_port_is_2375_plain()
     {
-        var e = DockerEndpoint.Parse("tcp://10.0.0.5");
+        var e = DockerEndpoint.Parse("tcp://127.0.0.5");
         Assert.Equal(EndpointKind.Tcp, e.Kind);
-        Assert.Equal("tcp://10.0.0.5:2375", e.Host);
+        Assert.Equal("tcp://127.0.0.5:2375", e.Host);
         Assert.False(e.UsesTls);
         Assert.False(e.IsLocal);
+    }
+
+    [Theory]
+    [InlineData("tcp://10.0.0.5:2375")]
+    [InlineData("tcp://docker.example.com")]
+    public void Plain_tcp_to_another_host_is_refused(string host)
+    {
+        var e = Assert.Throws<SandboxException>(() => DockerEndpoint.Parse(host));
+        Assert.Equal("InsecureDockerHost", e.ErrorId);
+        Assert.Equal(SandboxErrorKind.SecurityError, e.Kind);
+        Assert.Contains("DOCKER_CERT_PATH", e.RecommendedAction);
+        Assert.Contains("http://", e.RecommendedAction);
+    }
+
+    [Fact]
+    public void Http_scheme_asks_for_plain_tcp_to_another_host()
+    {
+        var e = DockerEndpoint.Parse("http://10.0.0.5");
+        Assert.Equal("tcp://10.0.0.5:2375", e.Host);
+        Assert.False(e.UsesTls);
     }
 
     [Fact]
@@ -67,7 +87,7 @@ public class DockerEndpointParseTests
 
     [Theory]
     [InlineData("http://h:80", "tcp://h:80")]
-    [InlineData("https://h:443", "tcp://h:443")]
+    [InlineData("https://127.0.0.1:443", "tcp://127.0.0.1:443")]
     public void Explicit_port_equal_to_the_scheme_default_is_kept(string host, string expected)
     {
         // System.Uri reports an explicit :80/:443 as IsDefaultPort, which must not turn into 2375/2376.
@@ -105,7 +125,7 @@ public class DockerEndpointParseTests
     [Fact]
     public void Cache_key_differs_by_tls()
     {
-        var plain = DockerEndpoint.Parse("tcp://h:2376");
+        var plain = DockerEndpoint.Parse("http://h:2376");
         var tls = DockerEndpoint.Parse("tcp://h:2376", tlsCertPath: "/c", tlsVerify: true);
         Assert.Equal(plain.Host, tls.Host);
         Assert.NotEqual(plain.CacheKey, tls.CacheKey);
@@ -194,7 +214,7 @@ public sealed class EndpointResolverTests : IDisposable
     [Fact]
     public void Explicit_host_wins_over_everything()
     {
-        _env["DOCKER_HOST"] = "tcp://10.9.9.9:2375";
+        _env["DOCKER_HOST"] = "http://10.9.9.9:2375";
         _env["DOCKER_CONTEXT"] = "nope";
         var e = Resolver.Resolve("unix:///tmp/explicit.sock");
         Assert.Equal("unix:///tmp/explicit.sock", e.Host);
@@ -204,14 +224,14 @@ public sealed class EndpointResolverTests : IDisposable
     [Fact]
     public void Blank_explicit_host_falls_through()
     {
-        _env["DOCKER_HOST"] = "tcp://10.9.9.9:2375";
+        _env["DOCKER_HOST"] = "http://10.9.9.9:2375";
         Assert.Equal("DOCKER_HOST", Resolver.Resolve("  ").Source);
     }
 
     [Fact]
     public void Docker_host_variable()
     {
-        _env["DOCKER_HOST"] = "tcp://10.9.9.9:2375";
+        _env["DOCKER_HOST"] = "http://10.9.9.9:2375";
         var e = Resolver.Resolve(null);
         Assert.Equal("tcp://10.9.9.9:2375", e.Host);
         Assert.Equal("DOCKER_HOST", e.Source);
@@ -265,7 +285,7 @@ public sealed class EndpointResolverTests : IDisposable
     [InlineData("")]
     public void Tls_verify_off_without_cert_path_is_plain(string value)
     {
-        _env["DOCKER_HOST"] = "tcp://10.9.9.9:2375";
+        _env["DOCKER_HOST"] = "http://10.9.9.9:2375";
         _env["DOCKER_TLS_VERIFY"] = value;
         var e = Resolver.Resolve(null);
         Assert.False(e.UsesTls);
@@ -307,10 +327,10 @@ public sealed class EndpointResolverTests : IDisposable
     [Fact]
     public void Docker_context_variable()
     {
-        AddContext("remote", "tcp://10.1.1.1:2375");
+        AddContext("remote", "tcp://127.1.1.1:2375");
         _env["DOCKER_CONTEXT"] = "remote";
         var e = Resolver.Resolve(null);
-        Assert.Equal("tcp://10.1.1.1:2375", e.Host);
+        Assert.Equal("tcp://127.1.1.1:2375", e.Host);
         Assert.Equal("context 'remote'", e.Source);
         Assert.False(e.UsesTls);
     }
@@ -349,11 +369,11 @@ public sealed class EndpointResolverTests : IDisposable
     [Fact]
     public void Docker_context_variable_wins_over_config_json()
     {
-        AddContext("a", "tcp://10.0.0.1:2375");
-        AddContext("b", "tcp://10.0.0.2:2375");
+        AddContext("a", "tcp://127.0.0.21:2375");
+        AddContext("b", "tcp://127.0.0.22:2375");
         File.WriteAllText(Path.Combine(Config, "config.json"), """{"currentContext":"a"}""");
         _env["DOCKER_CONTEXT"] = "b";
-        Assert.Equal("tcp://10.0.0.2:2375", Resolver.Resolve(null).Host);
+        Assert.Equal("tcp://127.0.0.22:2375", Resolver.Resolve(null).Host);
     }
 
     [Fact]
@@ -361,9 +381,9 @@ public sealed class EndpointResolverTests : IDisposable
     {
         _env.Remove("DOCKER_CONFIG");
         var config = Path.Combine(_env["HOME"]!, ".docker");
-        AddContext("homectx", "tcp://10.0.0.3:2375", configDir: config);
+        AddContext("homectx", "tcp://127.0.0.23:2375", configDir: config);
         File.WriteAllText(Path.Combine(config, "config.json"), """{"currentContext":"homectx"}""");
-        Assert.Equal("tcp://10.0.0.3:2375", Resolver.Resolve(null).Host);
+        Assert.Equal("tcp://127.0.0.23:2375", Resolver.Resolve(null).Host);
     }
 
     [Fact]
@@ -412,7 +432,7 @@ public sealed class EndpointResolverTests : IDisposable
     [Fact]
     public void Api_version_applies_to_contexts()
     {
-        AddContext("remote", "tcp://10.1.1.1:2375");
+        AddContext("remote", "tcp://127.1.1.1:2375");
         _env["DOCKER_CONTEXT"] = "remote";
         _env["DOCKER_API_VERSION"] = "1.41";
         Assert.Equal(new Version(1, 41), Resolver.Resolve(null).ApiVersion);

@@ -69,7 +69,25 @@ namespace Sandbox.Commands
             public void Report(T value) => _owner.Post(() => _handler(value));
         }
 
-        protected static DockerEndpoint ResolveEndpoint(string? dockerHost) => EndpointResolver.Default.Resolve(dockerHost);
+        /// <summary>For ssh:// engines: the user and password to log in with, instead of a key.</summary>
+        [Parameter]
+        [Credential]
+        [ValidateNotNull]
+        public PSCredential? Credential { get; set; }
+
+        /// <summary>For ssh:// engines: the private key file to log in with, instead of ~/.ssh/id_*.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? SshKeyPath { get; set; }
+
+        protected DockerEndpoint ResolveEndpoint(string? dockerHost)
+        {
+            var endpoint = EndpointResolver.Default.Resolve(dockerHost);
+            if (Credential == null && SshKeyPath == null) return endpoint;
+            var network = Credential?.GetNetworkCredential();
+            var keyPath = SshKeyPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(SshKeyPath);
+            return endpoint.WithSshCredentials(network?.UserName is { Length: > 0 } user ? user : null, network?.Password, keyPath);
+        }
 
         /// <summary>The endpoint a sandbox object came from, with the TLS settings it was reached with.</summary>
         protected static DockerEndpoint EndpointOf(Sandbox sandbox) => KnownEndpoints.Get(sandbox.DockerHost);

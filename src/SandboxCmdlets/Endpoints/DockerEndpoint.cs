@@ -21,6 +21,11 @@ namespace Sandbox.Endpoints
         /// <summary>Where the endpoint came from, for error messages: "-DockerHost", "DOCKER_HOST", "context 'x'", "default".</summary>
         public string Source { get; }
 
+        /// <summary>For ssh://: a user that overrides the one in the address, a password, and a key file instead of ~/.ssh's.</summary>
+        public string? SshUser { get; private set; }
+        public string? SshPassword { get; private set; }
+        public string? SshIdentityFile { get; private set; }
+
         public bool UsesTls => TlsCertPath != null;
         public bool IsLocal => Kind == EndpointKind.Unix || Kind == EndpointKind.NamedPipe;
 
@@ -30,7 +35,18 @@ namespace Sandbox.Endpoints
         }
 
         /// <summary>The key under which connections are cached: the same host with different TLS settings is another endpoint.</summary>
-        public string CacheKey => $"{Host}|{TlsCertPath}|{TlsVerify}|{ApiVersion}";
+        public string CacheKey => $"{Host}|{TlsCertPath}|{TlsVerify}|{ApiVersion}|{SshUser}|{SshIdentityFile}|{(SshPassword == null ? "" : "password")}";
+
+        /// <summary>The same endpoint with SSH credentials; other endpoints ignore them.</summary>
+        public DockerEndpoint WithSshCredentials(string? user, string? password, string? identityFile)
+        {
+            if (Kind != EndpointKind.Ssh || (user == null && password == null && identityFile == null)) return this;
+            var copy = (DockerEndpoint)MemberwiseClone();
+            copy.SshUser = user ?? SshUser;
+            copy.SshPassword = password ?? SshPassword;
+            copy.SshIdentityFile = identityFile ?? SshIdentityFile;
+            return copy;
+        }
 
         public static DockerEndpoint Parse(string host, string source = "-DockerHost", string? tlsCertPath = null, bool tlsVerify = false, Version? apiVersion = null)
         {
@@ -57,6 +73,11 @@ namespace Sandbox.Endpoints
                     var explicitPort = System.Text.RegularExpressions.Regex.IsMatch(text, @"^[a-zA-Z]+://(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*):\d+");
                     var port = explicitPort && uri.Port > 0 ? uri.Port : (tlsCertPath != null ? 2376 : 2375);
                     var normalized = $"tcp://{uri.Host}:{port}";
+                    var plainAskedFor = uri.Scheme.Equals("http", StringComparison.OrdinalIgnoreCase);
+                    if (tlsCertPath == null && !plainAskedFor && !IsLoopback(uri.Host))
+                        throw new SandboxException("InsecureDockerHost", SandboxErrorKind.SecurityError,
+                            $"'{host}' would talk to the engine without TLS, and anyone who can reach {uri.Host}:{port} can control that engine.", host,
+                            "Set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the folder with ca.pem, cert.pem and key.pem; to connect without TLS anyway, write http://" + uri.Host + ":" + port + ".");
                     return new DockerEndpoint(normalized, new Uri(normalized), EndpointKind.Tcp, tlsCertPath, tlsVerify, apiVersion, source);
                 case "ssh":
                     if (string.IsNullOrEmpty(uri.Host))
@@ -66,6 +87,10 @@ namespace Sandbox.Endpoints
                     throw Invalid(host!, $"'{uri.Scheme}://' is not a Docker host scheme. Use unix://, tcp://, ssh:// or npipe://.");
             }
         }
+
+        static bool IsLoopback(string host) =>
+            host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ||
+            (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
 
         internal static bool IsWindows => Path.DirectorySeparatorChar == '\\';
 

@@ -54,14 +54,11 @@ namespace Sandbox.Endpoints
         {
             foreach (var engine in Connected()) engine.Dispose();
             Cache.Clear();
+            Ssh.SshSession.DisposeAll();
         }
 
         static async Task<DockerEngine> CreateAsync(DockerEndpoint endpoint)
         {
-            if (endpoint.Kind == EndpointKind.Ssh)
-                throw new SandboxException("UnsupportedDockerHost", SandboxErrorKind.InvalidArgument,
-                    $"ssh:// engines are not supported yet ({endpoint.Host}).", endpoint.Host);
-
             var version = endpoint.ApiVersion;
             var client = Build(endpoint, version);
             if (version == null)
@@ -106,6 +103,8 @@ namespace Sandbox.Endpoints
             var builder = new DockerClientBuilder().WithEndpoint(endpoint.Uri).WithTimeout(System.Threading.Timeout.InfiniteTimeSpan);
             if (version != null) builder = builder.WithApiVersion(version);
             if (endpoint.UsesTls) builder = builder.WithAuthProvider(TlsCredentials.Load(endpoint));
+            if (endpoint.Kind == EndpointKind.Ssh)
+                return builder.WithTransportOptions(Ssh.SshHandlerFactory.Instance, new Ssh.SshTransportOptions { Session = Ssh.SshSession.For(endpoint) }).Build();
             return builder.Build();
         }
 
@@ -113,6 +112,8 @@ namespace Sandbox.Endpoints
         public static Exception Translate(Exception e, DockerEndpoint endpoint)
         {
             if (e is SandboxException || e is OperationCanceledException) return e;
+            for (var inner = e.InnerException; inner != null; inner = inner.InnerException)
+                if (inner is SandboxException cause) return cause;
             if (e is AggregateException agg && agg.InnerExceptions.Count == 1) return Translate(agg.InnerException!, endpoint);
             if (e is HttpRequestException || e is SocketException || e is IOException || e is TimeoutException ||
                 e.InnerException is SocketException || e.InnerException is IOException)

@@ -1,11 +1,15 @@
 using System.IO;
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Docker.DotNet.X509;
 using Sandbox.Lifecycle;
 
 namespace Sandbox.Endpoints
 {
-    /// <summary>Client certificate and CA check for tcp:// engines from the PEM files the docker CLI uses.</summary>
+    /// <summary>
+    /// Client certificate and server check for tcp:// engines from the PEM files the docker CLI uses. The server must
+    /// chain to ca.pem and its certificate must name the host we dialled: the X509 helper alone checks neither.
+    /// </summary>
     static class TlsCredentials
     {
         public static CertificateCredentials Load(DockerEndpoint endpoint)
@@ -13,19 +17,40 @@ namespace Sandbox.Endpoints
             var folder = endpoint.TlsCertPath!;
             var cert = Path.Combine(folder, "cert.pem");
             var key = Path.Combine(folder, "key.pem");
+            var ca = Path.Combine(folder, "ca.pem");
             if (!File.Exists(cert) || !File.Exists(key))
                 throw new SandboxException("TlsCertificateNotFound", SandboxErrorKind.ObjectNotFound,
                     $"TLS for {endpoint.Host} needs cert.pem and key.pem in {folder}.", folder, "Set DOCKER_CERT_PATH to the folder with ca.pem, cert.pem and key.pem.");
+            if (endpoint.TlsVerify && !File.Exists(ca))
+                throw new SandboxException("TlsCertificateNotFound", SandboxErrorKind.ObjectNotFound,
+                    $"DOCKER_TLS_VERIFY is set but {ca} is missing, so the engine at {endpoint.Host} cannot be verified.", ca);
 #if NET
             var certificate = X509Certificate2.CreateFromPemFile(cert, key);
-            var credentials = new CertificateCredentials(certificate);
+            // Windows' SChannel cannot use an ephemeral key for client authentication: round-trip through PKCS#12.
+            if (System.OperatingSystem.IsWindows()) certificate = new X509Certificate2(certificate.Export(X509ContentType.Pkcs12));
+            var authority = File.Exists(ca) ? X509Certificate2.CreateFromPem(File.ReadAllText(ca)) : null;
+            return new CertificateCredentials(certificate)
+            {
+                ServerCertificateValidationCallback = (_, serverCertificate, _, errors) => IsTrusted(serverCertificate, errors, authority),
+            };
 #else
             throw new SandboxException("TlsNotSupported", SandboxErrorKind.InvalidOperation,
                 $"TLS engines ({endpoint.Host}) need PowerShell 7 in this version.", endpoint.Host);
 #endif
-#if NET
-            return credentials;
-#endif
         }
+
+#if NET
+        static bool IsTrusted(X509Certificate? serverCertificate, SslPolicyErrors errors, X509Certificate2? authority)
+        {
+            if (serverCertificate == null) return false;
+            if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0) return false;
+            if (authority == null) return errors == SslPolicyErrors.None;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(authority);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(new X509Certificate2(serverCertificate));
+        }
+#endif
     }
 }

@@ -86,7 +86,10 @@ namespace Sandbox.Lifecycle
                     await new ArchiveTransfer(Engine).UploadAsync(id, new[] { spec.CodePath }, spec.WorkingDirectory, contentsOnly: true, copyProgress, cancel).ConfigureAwait(false);
                 cancel.ThrowIfCancellationRequested();
                 var inspect = await Client.Containers.InspectContainerAsync(id, CancellationToken.None).ConfigureAwait(false);
-                return SandboxMapper.FromInspect(inspect, Host);
+                var sandbox = SandboxMapper.FromInspect(inspect, Host);
+                if (Engine.Endpoint.Kind == EndpointKind.Ssh && sandbox.Ports.Length > 0)
+                    Endpoints.Ssh.PortTunnels.Open(Endpoints.Ssh.SshSession.For(Engine.Endpoint), sandbox);
+                return sandbox;
             }
             catch (Exception e)
             {
@@ -261,6 +264,7 @@ namespace Sandbox.Lifecycle
         /// <summary>Kills and removes a sandbox; false when it was already gone.</summary>
         public async Task<bool> RemoveAsync(string id, CancellationToken cancel)
         {
+            Endpoints.Ssh.PortTunnels.Close(id);
             try
             {
                 await Client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancel).ConfigureAwait(false);

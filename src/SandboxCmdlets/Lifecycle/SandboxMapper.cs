@@ -33,12 +33,15 @@ namespace Sandbox.Lifecycle
         static Sandbox Build(string id, string? name, string image, string? state, DateTime created, IReadOnlyDictionary<string, string> labels,
             string dockerHost, IEnumerable<SandboxPort> ports)
         {
+            var engineHost = EngineHostOf(dockerHost);
+            var portList = ports.ToList();
+            foreach (var port in portList) port.EngineHost = engineHost;
             labels.TryGetValue(SandboxLabels.Project, out var project);
             labels.TryGetValue(SandboxLabels.WorkDir, out var workdir);
             labels.TryGetValue(SandboxLabels.CodePath, out var codePath);
             labels.TryGetValue(SandboxLabels.Owner, out var owner);
             labels.TryGetValue(SandboxLabels.Network, out var network);
-            return new Sandbox
+            var sandbox = new Sandbox
             {
                 Id = id,
                 Name = (name ?? "").TrimStart('/'),
@@ -49,7 +52,7 @@ namespace Sandbox.Lifecycle
                 CreatedAt = created.ToUniversalTime(),
                 ExpiresAt = SandboxLabels.ReadExpiry(labels),
                 TimeoutSec = (int)(SandboxLabels.ReadLong(labels, SandboxLabels.Timeout) ?? 0),
-                Ports = ports.GroupBy(p => (p.ContainerPort, p.Protocol, p.HostPort))
+                Ports = portList.GroupBy(p => (p.ContainerPort, p.Protocol, p.HostPort))
                     .Select(g => g.OrderBy(p => p.HostIp.Contains(":") ? 1 : 0).First())
                     .OrderBy(p => p.ContainerPort).ToArray(),
                 WorkingDirectory = string.IsNullOrEmpty(workdir) ? "/workspace" : workdir!,
@@ -64,6 +67,15 @@ namespace Sandbox.Lifecycle
                 },
                 Labels = labels,
             };
+            Endpoints.Ssh.PortTunnels.Apply(sandbox);
+            return sandbox;
+        }
+
+        static string? EngineHostOf(string dockerHost)
+        {
+            if (!Uri.TryCreate(dockerHost, UriKind.Absolute, out var uri)) return null;
+            if (uri.Scheme != "tcp" && uri.Scheme != "ssh") return null;
+            return uri.Host.Trim('[', ']');
         }
 
         static IReadOnlyDictionary<string, string> Labels(IDictionary<string, string>? labels) =>

@@ -1,0 +1,283 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net.Sockets;
+using System.Threading;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+using Sandbox.Lifecycle;
+
+namespace Sandbox.Endpoints.Ssh
+{
+    /// <summary>
+    /// One SSH connection per endpoint per process, shared by every cmdlet: each HTTP connection to the engine is an exec
+    /// channel running 'docker system dial-stdio' on the remote host, and published ports are forwarded over it.
+    /// </summary>
+    public sealed class SshSession : IDisposable
+    {
+        static readonly ConcurrentDictionary<string, SshSession> Sessions = new ConcurrentDictionary<string, SshSession>();
+        static readonly string[] DefaultKeyFiles = { "id_ed25519", "id_ecdsa", "id_rsa" };
+
+        readonly DockerEndpoint _endpoint;
+        readonly object _gate = new object();
+        SshClient? _client;
+        string? _hostKeyProblem;
+        string? _hostKeyHint;
+
+        public string User { get; }
+        public string Host { get; }
+        public int Port { get; }
+
+        SshSession(DockerEndpoint endpoint)
+        {
+            _endpoint = endpoint;
+            var uri = endpoint.Uri;
+            Host = uri.Host.Trim('[', ']');
+            Port = uri.Port > 0 ? uri.Port : 22;
+            User = endpoint.SshUser ?? (string.IsNullOrEmpty(uri.UserInfo) ? Environment.UserName : Uri.UnescapeDataString(uri.UserInfo.Split(':')[0]));
+        }
+
+        public static SshSession For(DockerEndpoint endpoint) => Sessions.GetOrAdd(endpoint.CacheKey, _ => new SshSession(endpoint));
+
+        public static void DisposeAll()
+        {
+            foreach (var session in Sessions.Values) session.Dispose();
+            Sessions.Clear();
+        }
+
+        /// <summary>The connected client; connects (or reconnects after a drop) on first use.</summary>
+        public SshClient Client
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    if (_client != null && _client.IsConnected) return _client;
+                    _client?.Dispose();
+                    _client = Connect();
+                    return _client;
+                }
+            }
+        }
+
+        /// <summary>
+        /// A byte stream to the remote engine's socket. Starting 'docker system dial-stdio' on the remote host takes a few
+        /// hundred milliseconds, and every exec uses up one connection (it is hijacked), so a couple of channels are kept
+        /// started in advance and handed out at once.
+        /// </summary>
+        public Stream OpenEngineStream()
+        {
+            while (_standby.TryDequeue(out var ready))
+            {
+                if (ready.Client == _client && _client != null && _client.IsConnected && DateTime.UtcNow - ready.Opened < StandbyLifetime)
+                {
+                    RefillStandby();
+                    return ready.Stream;
+                }
+                ready.Stream.Dispose();
+            }
+            var stream = OpenChannel(Client);
+            RefillStandby();
+            return stream;
+        }
+
+        /// <summary>Enough for back-to-back commands: a channel takes about as long to start as four commands take to run.</summary>
+        const int StandbyChannels = 8;
+        static readonly TimeSpan StandbyLifetime = TimeSpan.FromSeconds(50);
+        readonly ConcurrentQueue<(Stream Stream, DateTime Opened, SshClient Client)> _standby = new ConcurrentQueue<(Stream, DateTime, SshClient)>();
+        int _refilling;
+
+        static Stream OpenChannel(SshClient client)
+        {
+            var command = client.CreateCommand("docker system dial-stdio");
+            command.BeginExecute();
+            return new SshChannelStream(command);
+        }
+
+        void RefillStandby()
+        {
+            if (Interlocked.Exchange(ref _refilling, 1) == 1) return;
+            System.Threading.Tasks.Task.Run(() =>
+            {
+                try
+                {
+                    while (_standby.Count < StandbyChannels)
+                    {
+                        var client = Client;
+                        _standby.Enqueue((OpenChannel(client), DateTime.UtcNow, client));
+                    }
+                }
+                catch (Exception) { /* the next request opens its own channel and reports what is wrong */ }
+                finally { Interlocked.Exchange(ref _refilling, 0); }
+            });
+        }
+
+        void DropStandby()
+        {
+            while (_standby.TryDequeue(out var ready)) ready.Stream.Dispose();
+        }
+
+        SshClient Connect()
+        {
+            var methods = new List<AuthenticationMethod>();
+            if (_endpoint.SshPassword != null) methods.Add(new PasswordAuthenticationMethod(User, _endpoint.SshPassword));
+            var keys = LoadKeys(out var keyProblems);
+            if (keys.Count > 0) methods.Add(new PrivateKeyAuthenticationMethod(User, keys.ToArray()));
+            if (methods.Count == 0)
+                throw new SandboxException("SshAuthenticationFailed", SandboxErrorKind.PermissionDenied,
+                    $"No way to log in to {Display}: no usable key in {SshFolder} and no -Credential.{keyProblems}", _endpoint.Host,
+                    "Put a key (id_ed25519, id_ecdsa or id_rsa) in ~/.ssh, name one with -SshKeyPath, or pass -Credential.");
+
+            var info = new ConnectionInfo(Host, Port, User, methods.ToArray()) { Timeout = TimeSpan.FromSeconds(15) };
+            var client = new SshClient(info) { KeepAliveInterval = TimeSpan.FromSeconds(30) };
+            client.HostKeyReceived += (_, e) => e.CanTrust = VerifyHostKey(e);
+            _hostKeyProblem = null;
+            try
+            {
+                client.Connect();
+            }
+            catch (Exception e)
+            {
+                client.Dispose();
+                throw Translate(e, keyProblems);
+            }
+
+            using (var check = client.CreateCommand("command -v docker"))
+            {
+                check.CommandTimeout = TimeSpan.FromSeconds(15);
+                check.Execute();
+                if (check.ExitStatus != 0)
+                {
+                    client.Dispose();
+                    throw new SandboxException("DockerCliNotFound", SandboxErrorKind.ObjectNotFound,
+                        $"{Display} has no 'docker' command: sandboxes over ssh:// need the docker CLI on the remote host (it runs 'docker system dial-stdio').",
+                        _endpoint.Host, "Install the docker CLI on the remote host and make sure it is on the PATH of non-interactive logins.");
+                }
+            }
+            return client;
+        }
+
+        bool VerifyHostKey(HostKeyEventArgs e)
+        {
+            var files = new[] { Path.Combine(SshFolder, "known_hosts"), Path.Combine(SshFolder, "known_hosts2") };
+            var verdict = KnownHosts.Load(files).Check(Host, Port, e.HostKeyName, e.HostKey);
+            var fingerprint = KnownHosts.Fingerprint(e.HostKey);
+            var name = Port == 22 ? Host : $"[{Host}]:{Port}";
+            switch (verdict)
+            {
+                case HostKeyVerdict.Trusted:
+                    return true;
+                case HostKeyVerdict.Unknown:
+                    _hostKeyProblem = $"The host key of {name} is not in {files[0]}: {e.HostKeyName} {fingerprint}. It was refused, as ssh would ask first.";
+                    _hostKeyHint = $"If that fingerprint is right, trust it with: ssh-keyscan -p {Port} -t {KeyTypeArgument(e.HostKeyName)} {Host} >> {files[0]} (or connect once with ssh -p {Port} {User}@{Host}).";
+                    return false;
+                case HostKeyVerdict.Revoked:
+                    _hostKeyProblem = $"The host key of {name} ({e.HostKeyName} {fingerprint}) is marked @revoked in {files[0]}.";
+                    _hostKeyHint = "Do not connect; ask the host's administrator.";
+                    return false;
+                default:
+                    _hostKeyProblem = $"THE HOST KEY OF {name} HAS CHANGED: it is now {e.HostKeyName} {fingerprint}, which {files[0]} does not list for this host. Someone may be intercepting the connection.";
+                    _hostKeyHint = $"If the host was really re-installed, remove the old key with: ssh-keygen -R '{name}' -f {files[0]}, then trust the new one.";
+                    return false;
+            }
+        }
+
+        static string KeyTypeArgument(string hostKeyName) =>
+            hostKeyName.Contains("ed25519") ? "ed25519" : hostKeyName.Contains("ecdsa") ? "ecdsa" : "rsa";
+
+        List<IPrivateKeySource> LoadKeys(out string problems)
+        {
+            var keys = new List<IPrivateKeySource>();
+            var notes = new List<string>();
+            var files = _endpoint.SshIdentityFile != null
+                ? new[] { _endpoint.SshIdentityFile }
+                : DefaultKeyFiles.Select(f => Path.Combine(SshFolder, f)).Where(File.Exists).ToArray();
+            foreach (var file in files)
+            {
+                if (!File.Exists(file))
+                {
+                    throw new SandboxException("SshKeyNotFound", SandboxErrorKind.ObjectNotFound, $"SSH key file '{file}' does not exist.", file);
+                }
+                try { keys.Add(new PrivateKeyFile(file)); }
+                catch (SshPassPhraseNullOrEmptyException) { notes.Add($"{file} needs a passphrase (use ssh-agent-free keys or -Credential)"); }
+                catch (Exception e) when (e is SshException || e is InvalidOperationException || e is ArgumentException || e is NotSupportedException)
+                {
+                    if (_endpoint.SshIdentityFile != null)
+                        throw new SandboxException("SshKeyInvalid", SandboxErrorKind.InvalidData, $"SSH key file '{file}' cannot be used: {e.Message}", file);
+                    notes.Add($"{file}: {e.Message}");
+                }
+            }
+            problems = notes.Count == 0 ? "" : " Skipped keys: " + string.Join("; ", notes) + ".";
+            return keys;
+        }
+
+        Exception Translate(Exception e, string keyProblems)
+        {
+            if (_hostKeyProblem != null)
+                return new SandboxException("SshHostKeyNotTrusted", SandboxErrorKind.SecurityError, _hostKeyProblem, _endpoint.Host, _hostKeyHint, e);
+            switch (e)
+            {
+                case SshAuthenticationException:
+                    return new SandboxException("SshAuthenticationFailed", SandboxErrorKind.PermissionDenied,
+                        $"{Display} refused the login: {e.Message}.{keyProblems}", _endpoint.Host,
+                        "Check the user name, that your public key is in the remote ~/.ssh/authorized_keys, or pass -Credential / -SshKeyPath.", e);
+                case SocketException:
+                case SshOperationTimeoutException:
+                case SshConnectionException:
+                case IOException:
+                case TimeoutException:
+                    return new SandboxException("DockerEndpointUnavailable", SandboxErrorKind.ConnectionError,
+                        $"Cannot reach the SSH server {Display}: {e.Message}", _endpoint.Host, "Check the host name and port, and that sshd is running there.", e);
+                default:
+                    return e;
+            }
+        }
+
+        string Display => $"{User}@{Host}:{Port}";
+
+        string SshFolder => Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh");
+
+        /// <summary>Forwards a local port to a port on the remote host's loopback; the local port is the same number when free.</summary>
+        public ForwardedPortLocal Forward(int remotePort)
+        {
+            var client = Client;
+            ForwardedPortLocal forward;
+            try
+            {
+                forward = new ForwardedPortLocal("127.0.0.1", (uint)remotePort, "127.0.0.1", (uint)remotePort);
+                client.AddForwardedPort(forward);
+                forward.Start();
+            }
+            catch (Exception)
+            {
+                foreach (var stale in client.ForwardedPorts.OfType<ForwardedPortLocal>().Where(f => !f.IsStarted).ToList()) client.RemoveForwardedPort(stale);
+                forward = new ForwardedPortLocal("127.0.0.1", 0, "127.0.0.1", (uint)remotePort);
+                client.AddForwardedPort(forward);
+                forward.Start();
+            }
+            return forward;
+        }
+
+        public void CloseForward(ForwardedPortLocal forward)
+        {
+            try { forward.Stop(); } catch (Exception) { /* already closed with the connection */ }
+            lock (_gate)
+            {
+                try { _client?.RemoveForwardedPort(forward); } catch (Exception) { }
+            }
+            forward.Dispose();
+        }
+
+        public void Dispose()
+        {
+            DropStandby();
+            lock (_gate)
+            {
+                _client?.Dispose();
+                _client = null;
+            }
+        }
+    }
+}
