@@ -115,6 +115,16 @@ namespace Sandbox.Endpoints
             for (var inner = e.InnerException; inner != null; inner = inner.InnerException)
                 if (inner is SandboxException cause) return cause;
             if (e is AggregateException agg && agg.InnerExceptions.Count == 1) return Translate(agg.InnerException!, endpoint);
+            for (var inner = (Exception?)e; inner != null; inner = inner.InnerException)
+            {
+                if (!(inner is System.Security.Authentication.AuthenticationException)) continue;
+                var problem = TlsCredentials.LastProblem(endpoint);
+                return new SandboxException("TlsHandshakeFailed", SandboxErrorKind.SecurityError,
+                    problem != null
+                        ? $"Refused the TLS connection to {endpoint.Host}: {problem}"
+                        : $"The TLS handshake with {endpoint.Host} failed: the engine did not accept the client certificate in {endpoint.TlsCertPath} ({Innermost(e).Message}).",
+                    endpoint.Host, "Check DOCKER_CERT_PATH: ca.pem must be the CA that signed the engine's certificate, cert.pem/key.pem a client certificate the engine trusts.", e);
+            }
             if (e is HttpRequestException || e is SocketException || e is IOException || e is TimeoutException ||
                 e.InnerException is SocketException || e.InnerException is IOException)
             {

@@ -31,7 +31,13 @@ namespace Sandbox.Endpoints
             var authority = File.Exists(ca) ? X509Certificate2.CreateFromPem(File.ReadAllText(ca)) : null;
             return new CertificateCredentials(certificate)
             {
-                ServerCertificateValidationCallback = (_, serverCertificate, _, errors) => IsTrusted(serverCertificate, errors, authority),
+                ServerCertificateValidationCallback = (_, serverCertificate, _, errors) =>
+                {
+                    var problem = Problem(serverCertificate, errors, authority, endpoint, ca);
+                    if (problem != null) Problems[endpoint.CacheKey] = problem;
+                    else Problems.TryRemove(endpoint.CacheKey, out _);
+                    return problem == null;
+                },
             };
 #else
             throw new SandboxException("TlsNotSupported", SandboxErrorKind.InvalidOperation,
@@ -39,17 +45,27 @@ namespace Sandbox.Endpoints
 #endif
         }
 
+        static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Problems = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+
+        /// <summary>Why the last TLS handshake with this endpoint failed on our side, if it did: .NET only says "rejected".</summary>
+        public static string? LastProblem(DockerEndpoint endpoint) => Problems.TryGetValue(endpoint.CacheKey, out var problem) ? problem : null;
+
 #if NET
-        static bool IsTrusted(X509Certificate? serverCertificate, SslPolicyErrors errors, X509Certificate2? authority)
+        static string? Problem(X509Certificate? serverCertificate, SslPolicyErrors errors, X509Certificate2? authority, DockerEndpoint endpoint, string caPath)
         {
-            if (serverCertificate == null) return false;
-            if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0) return false;
-            if (authority == null) return errors == SslPolicyErrors.None;
+            var target = endpoint.Uri.Host;
+            if (serverCertificate == null) return $"the engine at {endpoint.Host} sent no certificate.";
+            if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+                return $"the engine's certificate ({serverCertificate.Subject}) is not issued for '{target}', the host that was dialled. Connect by a name or address the certificate lists.";
+            if (authority == null)
+                return errors == SslPolicyErrors.None ? null : $"the engine's certificate is not trusted by this machine ({errors}), and there is no ca.pem to check it against.";
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.Add(authority);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return chain.Build(new X509Certificate2(serverCertificate));
+            if (chain.Build(new X509Certificate2(serverCertificate))) return null;
+            var status = string.Join(", ", System.Linq.Enumerable.Select(chain.ChainStatus, c => c.StatusInformation.Trim()));
+            return $"the engine's certificate ({serverCertificate.Subject}, issued by {serverCertificate.Issuer}) does not chain to the CA in {caPath}: {status}";
         }
 #endif
     }
