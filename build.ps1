@@ -8,8 +8,10 @@
               output/Sandbox/<version>/ (psd1, psm1, Format.ps1xml, bin/<tfm>/, en-US/ help).
       Help    docs/en-US/*.md -> en-US/Sandbox.dll-Help.xml (MAML) and about_*.help.txt
               (part of Build when docs/en-US has pages).
-      Test    build the local test image, run the xunit project(s) under tests/ and the Pester
-              tests in tests/Pester; ends with the line "N passed, N failed, N skipped".
+      Test    build the local test image, start the test registry (127.0.0.1:5000) and sshd
+              (127.0.0.1:2222), check dockerd's TLS listener (127.0.0.1:2376), run the xunit
+              project(s) under tests/ and the Pester tests in tests/Pester; ends with the line
+              "N passed, N failed, N skipped".
       Demo    run examples/demo.ps1 against the built module in a real sandbox.
       Clean   remove output/.
 
@@ -230,10 +232,40 @@ function Invoke-TestRegistry {
     $env:SANDBOX_TEST_REGISTRY_IMAGE = $image | Select-Object -Last 1
 }
 
+# The remote engines for the ssh:// and tcp:// + TLS tests; all three endpoints reach the same local dockerd.
+# build.sh makes the TLS material and starts dockerd with its TLS-only listener (tcp://127.0.0.1:2376 and
+# tcp://127.0.0.2:2376, whose name the server certificate lacks); this checks the listener answers and starts
+# the test sshd on 127.0.0.1:2222. State lives in $SANDBOX_TEST_STATE (default /var/lib/sandbox-test).
+function Invoke-TestRemoteEngines {
+    Write-Step 'Remote engines: dockerd TLS listener on 127.0.0.1:2376, sshd on 127.0.0.1:2222'
+    $tlsDir = & bash (Join-Path $Root 'tests/setup/New-TestTls.sh') | Select-Object -Last 1
+    if ($LASTEXITCODE -ne 0) { throw "tests/setup/New-TestTls.sh failed with exit code $LASTEXITCODE" }
+    $sshHome = & bash (Join-Path $Root 'tests/setup/Start-TestSshd.sh') | Select-Object -Last 1
+    if ($LASTEXITCODE -ne 0) { throw "tests/setup/Start-TestSshd.sh failed with exit code $LASTEXITCODE" }
+
+    $client = Join-Path $tlsDir 'client'
+    & curl -fs --max-time 3 --cacert "$client/ca.pem" --cert "$client/cert.pem" --key "$client/key.pem" https://127.0.0.1:2376/_ping | Out-Null
+    if ($LASTEXITCODE -ne 0) {
+        $message = "dockerd does not answer TLS on tcp://127.0.0.1:2376 with the certificates in $tlsDir; " +
+            'run ./build.sh (it starts dockerd with the TLS listener; SANDBOX_TEST_RESTART_DOCKERD=1 restarts a dockerd started another way).'
+        if ($env:CI -eq 'true') { throw $message }
+        Write-Warning "$message The tcp:// + TLS tests will fail."
+    }
+
+    $env:SANDBOX_TEST_SSH_HOST = 'ssh://root@127.0.0.1:2222'          # key login as root
+    $env:SANDBOX_TEST_SSH_HOME = $sshHome                             # HOME for ssh:// (.ssh/ keys + known_hosts; bin/ssh for the docker CLI)
+    $env:SANDBOX_TEST_SSH_USER = 'sandboxtest'                        # local user (group docker) for password logins
+    $env:SANDBOX_TEST_SSH_USER_PASSWORD_FILE = Join-Path (Split-Path $sshHome) 'sshd/password.txt'
+    $env:SANDBOX_TEST_TLS_HOST = 'tcp://127.0.0.1:2376'               # with DOCKER_CERT_PATH=$SANDBOX_TEST_TLS_DIR/client
+    $env:SANDBOX_TEST_TLS_WRONGNAME_HOST = 'tcp://127.0.0.2:2376'     # same certificates; the server name check must fail
+    $env:SANDBOX_TEST_TLS_DIR = $tlsDir                               # client/, wrong-ca/, wrong-name/, untrusted-client/
+}
+
 function Invoke-Test {
     Invoke-Task Build
     Invoke-Task TestImage
     Invoke-Task TestRegistry
+    Invoke-Task TestRemoteEngines
     Set-TestEnvironment
     $sw = [Diagnostics.Stopwatch]::StartNew()
     $runs = [ordered]@{}

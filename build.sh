@@ -19,8 +19,8 @@ SUDO=""
 # --- Debian packages --------------------------------------------------------------------------
 # docker.io: the engine; busybox-static/debootstrap: test images; openssh-server: ssh:// tests;
 # docker-registry: a local registry on 127.0.0.1:5000 for pull tests; python3-docker: reference checks;
-# iptables: dockerd's bridge networking; curl: readiness checks.
-APT_PACKAGES=(docker.io docker-registry openssh-server busybox-static debootstrap python3-docker iptables curl)
+# iptables: dockerd's bridge networking; curl: readiness checks; openssl: TLS material for the tcp:// tests.
+APT_PACKAGES=(docker.io docker-registry openssh-server busybox-static debootstrap python3-docker iptables curl openssl)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
@@ -37,23 +37,78 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 dotnet tool restore >/dev/null
 
 # --- Docker engine ------------------------------------------------------------------------------
-if ! docker info >/dev/null 2>&1; then
-  DOCKERD_LOG="${DOCKERD_LOG:-/tmp/sandbox-dockerd.log}"
-  log "Starting dockerd in the background (log: $DOCKERD_LOG)"
+# dockerd answers on the default unix socket and, for the tcp:// + TLS tests, TLS-only (--tlsverify) on
+# 127.0.0.1:2376 and 127.0.0.2:2376 (the server certificate lists only 127.0.0.1 and localhost, so 127.0.0.2 is
+# the wrong-host-name case). The certificates come from tests/setup/New-TestTls.sh, made before dockerd starts.
+TLS_DIR=$(bash tests/setup/New-TestTls.sh | tail -n 1)
+DOCKERD_ARGS=(-H unix:///var/run/docker.sock -H tcp://127.0.0.1:2376 -H tcp://127.0.0.2:2376
+  --tlsverify --tlscacert "$TLS_DIR/ca.pem" --tlscert "$TLS_DIR/server-cert.pem" --tlskey "$TLS_DIR/server-key.pem")
+DOCKERD_LOG="${DOCKERD_LOG:-/tmp/sandbox-dockerd.log}"
+
+# True when the TLS listener answers a client with the test certificate.
+tls_ok() {
+  curl -fsS --max-time 3 --cacert "$TLS_DIR/client/ca.pem" --cert "$TLS_DIR/client/cert.pem" \
+    --key "$TLS_DIR/client/key.pem" https://127.0.0.1:2376/_ping >/dev/null 2>&1
+}
+
+start_dockerd() {
+  log "Starting dockerd in the background (log: $DOCKERD_LOG; TLS on tcp://127.0.0.1:2376, certificates in $TLS_DIR)"
   # setsid: keep dockerd out of this script's process group, so Ctrl+C on a build doesn't stop it.
-  $SUDO setsid dockerd >"$DOCKERD_LOG" 2>&1 </dev/null &
-  dockerd_pid=$!
+  $SUDO setsid dockerd "${DOCKERD_ARGS[@]}" >"$DOCKERD_LOG" 2>&1 </dev/null &
+  local dockerd_pid=$! i
   for ((i = 0; i < 60; i++)); do
-    docker info >/dev/null 2>&1 && break
+    docker info >/dev/null 2>&1 && tls_ok && break
     kill -0 "$dockerd_pid" 2>/dev/null || break   # it exited: no use waiting
     sleep 1
   done
-  if ! docker info >/dev/null 2>&1; then
+  if ! docker info >/dev/null 2>&1 || ! tls_ok; then
     log "dockerd is not ready (waited ${i}s); last lines of $DOCKERD_LOG:"
     tail -n 30 "$DOCKERD_LOG" >&2 || true
     exit 1
   fi
   log "dockerd is ready"
+}
+
+# Stops the dockerd with this pid (SIGTERM; it stops its containers and its containerd) and waits for it.
+stop_dockerd() {
+  local pid=$1 i
+  log "Stopping dockerd (pid $pid)"
+  $SUDO kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 60; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.5
+  done
+  log "dockerd (pid $pid) did not stop within 30s"
+  exit 1
+}
+
+if ! docker info >/dev/null 2>&1; then
+  start_dockerd
+elif ! tls_ok; then
+  dockerd_pid=$(pgrep -x dockerd | head -n 1 || true)
+  dockerd_cmd=$(tr '\0' ' ' <"/proc/${dockerd_pid:-0}/cmdline" 2>/dev/null || true)
+  dockerd_cmd=${dockerd_cmd% }
+  if [[ -n "$dockerd_pid" && "$dockerd_cmd" == *"--tlscert $TLS_DIR/server-cert.pem"* ]]; then
+    # Started by this script, but the certificates were made anew since: restart it to load them.
+    log "dockerd's TLS listener does not accept the current test certificates (remade?): restarting dockerd"
+    stop_dockerd "$dockerd_pid"
+    start_dockerd
+  elif [[ -n "$dockerd_pid" && "${SANDBOX_TEST_RESTART_DOCKERD:-}" == 1 ]]; then
+    log "SANDBOX_TEST_RESTART_DOCKERD=1: restarting dockerd with the TLS listener"
+    stop_dockerd "$dockerd_pid"
+    start_dockerd
+  else
+    log "A Docker engine answers, but not with TLS on tcp://127.0.0.1:2376 using the test certificates in $TLS_DIR."
+    log "It was started some other way (${dockerd_cmd:-no local dockerd process}). The tcp:// + TLS tests need:"
+    log "  dockerd ${DOCKERD_ARGS[*]}"
+    log "Stop that dockerd (e.g. kill ${dockerd_pid:-<pid>}; for systemd: add those flags in a drop-in for docker.service)"
+    log "and run ./build.sh again, or run with SANDBOX_TEST_RESTART_DOCKERD=1 to let build.sh restart it."
+    if [[ "${CI:-}" == true ]]; then
+      log "CI: failing, because the TLS tests cannot pass against this engine."
+      exit 1
+    fi
+    log "Going on; the tcp:// + TLS tests will fail."
+  fi
 fi
 
 exec dotnet tool run pwsh -NoProfile -File build.ps1 "$@"

@@ -215,4 +215,186 @@ function ConvertTo-Text {
     if ($Content -is [byte[]]) { [System.Text.Encoding]::UTF8.GetString($Content) } else { [string]$Content }
 }
 
+# --- Remote engines: ssh:// and tcp:// + TLS ------------------------------------------------------------------
+# build.ps1 Test exports SANDBOX_TEST_SSH_* and SANDBOX_TEST_TLS_* (made by tests/setup/New-TestTls.sh and
+# tests/setup/Start-TestSshd.sh); without them the defaults below point at the same places. All three endpoints
+# reach the SAME local dockerd, so the plain `docker` helpers above (Get-TestContainer, Remove-TestContainer, ...)
+# see containers made through any of them. The module keeps one SSH connection per endpoint per process: a
+# negative test (changed host key, bad key) after a good connection to the same endpoint may get the pooled,
+# already trusted connection; use another endpoint spelling (ssh://root@localhost:2222 also works), another user,
+# or a child process (Start-ChildPwsh) for such tests.
+
+function Get-TestRemoteSetting {
+    # Where the remote-engine test set-up is: endpoints, the ssh client home, the password user, the TLS folders.
+    $state = if ($env:SANDBOX_TEST_STATE) { $env:SANDBOX_TEST_STATE } else { '/var/lib/sandbox-test' }
+    $sshHome = if ($env:SANDBOX_TEST_SSH_HOME) { $env:SANDBOX_TEST_SSH_HOME } else { Join-Path $state 'ssh-home' }
+    $user = if ($env:SANDBOX_TEST_SSH_USER) { $env:SANDBOX_TEST_SSH_USER } else { 'sandboxtest' }
+    [pscustomobject]@{
+        SshHost          = if ($env:SANDBOX_TEST_SSH_HOST) { $env:SANDBOX_TEST_SSH_HOST } else { 'ssh://root@127.0.0.1:2222' }
+        SshUserHost      = "ssh://$user@127.0.0.1:2222"          # for password (-Credential) logins
+        SshHome          = $sshHome                               # .ssh/ id_ed25519 id_ecdsa id_rsa known_hosts{,.plain,.wrong} bad_ed25519
+        SshBin           = Join-Path $sshHome 'bin'               # bin/ssh: the system ssh reading $HOME/.ssh (for the docker CLI)
+        SshUser          = $user
+        SshPasswordFile  = if ($env:SANDBOX_TEST_SSH_USER_PASSWORD_FILE) { $env:SANDBOX_TEST_SSH_USER_PASSWORD_FILE } else { Join-Path $state 'sshd/password.txt' }
+        TlsHost          = if ($env:SANDBOX_TEST_TLS_HOST) { $env:SANDBOX_TEST_TLS_HOST } else { 'tcp://127.0.0.1:2376' }
+        TlsWrongNameHost = if ($env:SANDBOX_TEST_TLS_WRONGNAME_HOST) { $env:SANDBOX_TEST_TLS_WRONGNAME_HOST } else { 'tcp://127.0.0.2:2376' }
+        TlsDir           = if ($env:SANDBOX_TEST_TLS_DIR) { $env:SANDBOX_TEST_TLS_DIR } else { Join-Path $state 'tls' }
+    }
+}
+
+function Use-TestEnvironment {
+    # Sets environment variables (a $null value removes one), runs the script block in the caller's scope and
+    # puts every variable back as it was, whatever happens. Returns the block's output.
+    param(
+        [Parameter(Mandatory, Position = 0)] [System.Collections.IDictionary] $Environment,
+        [Parameter(Mandatory, Position = 1)] [scriptblock] $ScriptBlock
+    )
+    $saved = @{}
+    foreach ($name in $Environment.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
+    try {
+        foreach ($name in $Environment.Keys) { [Environment]::SetEnvironmentVariable($name, [string]$Environment[$name]) }
+        . $ScriptBlock
+    } finally {
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+    }
+}
+
+function Get-TestSshHomeEnvironment {
+    # HOME pointing at a test ssh home, and bin/ssh first in PATH so that `docker -H ssh://...` uses it too.
+    param([string] $Path = (Get-TestRemoteSetting).SshHome)
+    @{ HOME = $Path; PATH = '{0}{1}{2}' -f (Get-TestRemoteSetting).SshBin, [IO.Path]::PathSeparator, $env:PATH }
+}
+
+function Use-TestSshHome {
+    # Runs the block with $env:HOME at the test ssh home (or one made by New-TestSshHome), then restores HOME
+    # and PATH:  Use-TestSshHome { New-Sandbox -DockerHost $env:SANDBOX_TEST_SSH_HOST }
+    param(
+        [Parameter(Mandatory, Position = 0)] [scriptblock] $ScriptBlock,
+        [string] $Path = (Get-TestRemoteSetting).SshHome
+    )
+    Use-TestEnvironment (Get-TestSshHomeEnvironment -Path $Path) $ScriptBlock
+}
+
+function New-TestSshHome {
+    # A fresh client home from the set-up's material, for the negative and variant ssh:// tests; returns its path.
+    #   -KnownHosts Hashed (default) | Plain | Wrong (other keys for the host: changed-key case) | None (unknown host)
+    #   -Key        which keys become ~/.ssh/id_*: ed25519, ecdsa, rsa; 'bad' puts the unauthorized key in as id_ed25519
+    # bad_ed25519 is always there too, for tests that name a key file.
+    param(
+        [string] $Path = (Join-Path ([IO.Path]::GetTempPath()) ('sbt-sshhome-' + [Guid]::NewGuid().ToString('n').Substring(0, 8))),
+        [ValidateSet('Hashed', 'Plain', 'Wrong', 'None')] [string] $KnownHosts = 'Hashed',
+        [ValidateSet('ed25519', 'ecdsa', 'rsa', 'bad')] [string[]] $Key = @('ed25519', 'ecdsa', 'rsa')
+    )
+    if ('bad' -in $Key -and 'ed25519' -in $Key) { throw "New-TestSshHome: -Key 'bad' takes the place of ed25519; give one of them." }
+    $source = Join-Path (Get-TestRemoteSetting).SshHome '.ssh'
+    if (-not (Test-Path -LiteralPath (Join-Path $source 'id_ed25519'))) {
+        throw "No ssh test material in $source; run tests/setup/Start-TestSshd.sh (./build.sh Test does)."
+    }
+    $dot = Join-Path $Path '.ssh'
+    $null = New-Item -ItemType Directory -Force -Path $dot
+    $files = @{ 'bad_ed25519' = 'bad_ed25519' }
+    foreach ($k in $Key) {
+        if ($k -eq 'bad') { $files['id_ed25519'] = 'bad_ed25519' } else { $files["id_$k"] = "id_$k" }
+    }
+    switch ($KnownHosts) {
+        'Hashed' { $files['known_hosts'] = 'known_hosts' }
+        'Plain' { $files['known_hosts'] = 'known_hosts.plain' }
+        'Wrong' { $files['known_hosts'] = 'known_hosts.wrong' }
+    }
+    foreach ($target in $files.Keys) {
+        $from = Join-Path $source $files[$target]
+        Copy-Item -LiteralPath $from -Destination (Join-Path $dot $target) -Force
+        if ($target -notlike 'known_hosts') { Copy-Item -LiteralPath "$from.pub" -Destination (Join-Path $dot "$target.pub") -Force }
+    }
+    if (-not $IsWindows) {
+        chmod 0700 $dot
+        Get-ChildItem -LiteralPath $dot -Exclude '*.pub', 'known_hosts' | ForEach-Object { chmod 0600 $_.FullName }
+    }
+    $Path
+}
+
+function Get-TestSshCredential {
+    # PSCredential of the local password user (sandboxtest, group docker) for ssh:// -Credential tests;
+    # -Wrong gives a wrong password. Its endpoint: (Get-TestRemoteSetting).SshUserHost.
+    param([switch] $Wrong)
+    $s = Get-TestRemoteSetting
+    $password = if ($Wrong) { 'wrong-' + [Guid]::NewGuid().ToString('n') }
+                else { (Get-Content -Raw -LiteralPath $s.SshPasswordFile).Trim() }
+    [pscredential]::new($s.SshUser, (ConvertTo-SecureString $password -AsPlainText -Force))
+}
+
+function Get-TestTlsCertPath {
+    # A DOCKER_CERT_PATH folder: Client (good), WrongCa (server cert not trusted), WrongName (for
+    # SANDBOX_TEST_TLS_WRONGNAME_HOST: name check fails), UntrustedClient (dockerd refuses the client cert).
+    param([ValidateSet('Client', 'WrongCa', 'WrongName', 'UntrustedClient')] [string] $Kind = 'Client')
+    $folder = @{ Client = 'client'; WrongCa = 'wrong-ca'; WrongName = 'wrong-name'; UntrustedClient = 'untrusted-client' }[$Kind]
+    Join-Path (Get-TestRemoteSetting).TlsDir $folder
+}
+
+function Get-TestEndpoints {
+    # The endpoints the end-to-end scenarios run against, as hashtables for Pester's -ForEach:
+    #   Describe 'New-Sandbox on <Name>' -ForEach (Get-TestEndpoints) { It '...' { Use-TestEndpoint $_ { ... -DockerHost $DockerHost } } }
+    # Keys: Name (Local, Ssh, Tls), DockerHost, IsRemote, Environment (DOCKER_HOST and the TLS variables set or
+    # cleared, DOCKER_CONTEXT cleared; for Ssh also HOME and PATH as Use-TestSshHome sets them).
+    # Put the Import-Module of this file in BeforeDiscovery too when -ForEach uses it.
+    param([ValidateSet('Local', 'Ssh', 'Tls')] [string[]] $Name = @('Local', 'Ssh', 'Tls'))
+    $s = Get-TestRemoteSetting
+    foreach ($n in $Name) {
+        $environment = @{ DOCKER_HOST = $null; DOCKER_TLS_VERIFY = $null; DOCKER_CERT_PATH = $null; DOCKER_CONTEXT = $null }
+        switch ($n) {
+            'Local' { $dockerHost = 'unix:///var/run/docker.sock' }
+            'Ssh' {
+                $dockerHost = $s.SshHost
+                (Get-TestSshHomeEnvironment).GetEnumerator() | ForEach-Object { $environment[$_.Key] = $_.Value }
+            }
+            'Tls' {
+                $dockerHost = $s.TlsHost
+                $environment.DOCKER_TLS_VERIFY = '1'
+                $environment.DOCKER_CERT_PATH = Get-TestTlsCertPath -Kind Client
+            }
+        }
+        if ($n -ne 'Local') { $environment.DOCKER_HOST = $dockerHost }
+        @{ Name = $n; DockerHost = $dockerHost; IsRemote = $n -ne 'Local'; Environment = $environment }
+    }
+}
+
+function Use-TestEndpoint {
+    # Runs the block with the endpoint's environment (an object from Get-TestEndpoints, or its name), then
+    # restores it:  Use-TestEndpoint Tls { New-Sandbox }   # DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH set
+    param(
+        [Parameter(Mandatory, Position = 0)] $Endpoint,
+        [Parameter(Mandatory, Position = 1)] [scriptblock] $ScriptBlock
+    )
+    if ($Endpoint -is [string]) { $Endpoint = Get-TestEndpoints -Name $Endpoint }
+    Use-TestEnvironment $Endpoint.Environment $ScriptBlock
+}
+
+function Assert-TestEndpoint {
+    # Throws a clear message when an endpoint's set-up is missing (call it in BeforeAll), instead of letting
+    # every test fail on a connection error.
+    param([ValidateSet('Local', 'Ssh', 'Tls')] [string[]] $Name = @('Local', 'Ssh', 'Tls'))
+    $s = Get-TestRemoteSetting
+    foreach ($n in $Name) {
+        $problem = switch ($n) {
+            'Local' { docker version --format '{{.Server.Version}}' *> $null; if ($LASTEXITCODE -ne 0) { 'no Docker engine answers on the local socket' } }
+            'Ssh' {
+                if (-not (Test-Path -LiteralPath (Join-Path $s.SshHome '.ssh/known_hosts'))) { "no ssh test home at $($s.SshHome)" }
+                elseif (-not (Test-TcpPort 127.0.0.1 2222)) { 'the test sshd does not listen on 127.0.0.1:2222' }
+            }
+            'Tls' {
+                if (-not (Test-Path -LiteralPath (Join-Path (Get-TestTlsCertPath) 'key.pem'))) { "no TLS test material in $($s.TlsDir)" }
+                elseif (-not (Test-TcpPort 127.0.0.1 2376)) { 'dockerd does not listen on 127.0.0.1:2376 (TLS)' }
+            }
+        }
+        if ($problem) { throw "Test endpoint ${n}: $problem. Run ./build.sh Test, which sets it up (tests/setup/)." }
+    }
+}
+
+function Test-TcpPort {
+    # True when something accepts TCP connections on the address and port within a second.
+    param([Parameter(Mandatory)] [string] $Address, [Parameter(Mandatory)] [int] $Port)
+    $client = [System.Net.Sockets.TcpClient]::new()
+    try { $client.ConnectAsync($Address, $Port).Wait(1000) -and $client.Connected } catch { $false } finally { $client.Dispose() }
+}
+
 Export-ModuleMember -Function *
