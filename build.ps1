@@ -13,6 +13,8 @@
               project(s) under tests/ and the Pester tests in tests/Pester; ends with the line
               "N passed, N failed, N skipped".
       Demo    run examples/demo.ps1 against the built module in a real sandbox.
+      Bench   time the module against the docker CLI (and the Python SDK) in the same run: tests/bench/Invoke-Benchmark.ps1;
+              table on screen, JSON in output/bench/bench.json.
       Clean   remove output/.
 
     Use ./build.sh on a fresh machine: it installs Docker and the tools first, then runs this script.
@@ -57,7 +59,7 @@ $env:DOTNET_NOLOGO = '1'
 
 $script:Done = [Collections.Generic.HashSet[string]]::new([StringComparer]::OrdinalIgnoreCase)
 
-$Tasks = 'Build', 'Help', 'Test', 'Demo', 'Clean'
+$Tasks = 'Build', 'Help', 'Test', 'Demo', 'Bench', 'Clean'
 $Task = @(foreach ($t in $Task -split ',' | ForEach-Object Trim | Where-Object { $_ }) {
         if ($t -notin $Tasks) { Write-Host "build.ps1: unknown task or argument '$t' (tasks: $($Tasks -join ', '))" -ForegroundColor Red; exit 2 }
         $Tasks | Where-Object { $_ -eq $t }   # canonical spelling
@@ -287,6 +289,16 @@ function Invoke-Test {
     # Printed last of all (see the end of this script): the line CI reads.
     $script:SummaryLine = "$passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0 -or $errors) { $script:ExitCode = 1 }
+}
+
+function Invoke-Bench {
+    Invoke-Task Build
+    Invoke-Task TestImage
+    Invoke-Task TestRemoteEngines
+    Set-TestEnvironment
+    Write-Step 'Bench: tests/bench/Invoke-Benchmark.ps1'
+    & dotnet tool run pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/bench/Invoke-Benchmark.ps1')
+    if ($LASTEXITCODE -ne 0) { Write-Host "Bench failed (exit code $LASTEXITCODE)" -ForegroundColor Red; $script:ExitCode = 1 }
 }
 
 function Invoke-Demo {
