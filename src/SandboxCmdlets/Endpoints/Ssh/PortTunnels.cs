@@ -24,7 +24,8 @@ namespace Sandbox.Endpoints.Ssh
         public static void Open(SshSession session, Sandbox sandbox)
         {
             var tunnels = new List<Tunnel>();
-            foreach (var port in sandbox.Ports.Where(p => p.Protocol == "tcp" && p.HostPort > 0 && !p.HostIp.Contains(":")))
+            // The tunnel reaches the remote host's 127.0.0.1, so only ports published there (or on every address) can use one.
+            foreach (var port in sandbox.Ports.Where(p => p.Protocol == "tcp" && p.HostPort > 0 && (p.HostIp == "127.0.0.1" || p.HostIp == "0.0.0.0")))
             {
                 if (tunnels.Any(t => t.RemotePort == port.HostPort)) continue;
                 tunnels.Add(new Tunnel { Session = session, Forward = session.Forward(port.HostPort), RemotePort = port.HostPort });
