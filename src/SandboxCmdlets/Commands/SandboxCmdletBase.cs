@@ -90,12 +90,13 @@ namespace Sandbox.Commands
         }
 
         /// <summary>The endpoint a sandbox object came from, with the TLS settings it was reached with.</summary>
-        protected static DockerEndpoint EndpointOf(Sandbox sandbox) => KnownEndpoints.Get(sandbox.DockerHost);
+        protected static DockerEndpoint EndpointOf(Sandbox sandbox) => sandbox.Endpoint ?? KnownEndpoints.Get(sandbox.DockerHost);
 
         protected SandboxManager Connect(DockerEndpoint endpoint)
         {
+            var manager = Run(c => SandboxManager.ConnectAsync(endpoint, c));
             KnownEndpoints.Remember(endpoint);
-            return Run(c => SandboxManager.ConnectAsync(endpoint, c));
+            return manager;
         }
 
         protected ErrorRecord ToErrorRecord(Exception e, object? fallbackTarget = null)

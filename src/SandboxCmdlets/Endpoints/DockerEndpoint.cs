@@ -35,7 +35,18 @@ namespace Sandbox.Endpoints
         }
 
         /// <summary>The key under which connections are cached: the same host with different TLS settings is another endpoint.</summary>
-        public string CacheKey => $"{Host}|{TlsCertPath}|{TlsVerify}|{ApiVersion}|{SshUser}|{SshIdentityFile}|{(SshPassword == null ? "" : "password")}";
+        public string CacheKey => $"{Host}|{TlsCertPath}|{TlsVerify}|{ApiVersion}|{SshUser}|{SshIdentityFile}|{PasswordTag}";
+
+        /// <summary>Tells passwords apart without keeping the password in the key.</summary>
+        string PasswordTag
+        {
+            get
+            {
+                if (SshPassword == null) return "";
+                using var sha = System.Security.Cryptography.SHA256.Create();
+                return "password:" + Convert.ToBase64String(sha.ComputeHash(System.Text.Encoding.UTF8.GetBytes("sandbox-endpoint:" + SshPassword)), 0, 12);
+            }
+        }
 
         /// <summary>The same endpoint with SSH credentials; other endpoints ignore them.</summary>
         public DockerEndpoint WithSshCredentials(string? user, string? password, string? identityFile)

@@ -39,6 +39,13 @@ namespace Sandbox.Lifecycle
         public static async Task<SandboxManager> ConnectAsync(DockerEndpoint endpoint, CancellationToken cancel) =>
             new SandboxManager(await DockerEngine.ConnectAsync(endpoint, cancel).ConfigureAwait(false));
 
+        /// <summary>A sandbox object leads back to the endpoint (and credentials) it was reached with.</summary>
+        Sandbox Attach(Sandbox sandbox)
+        {
+            sandbox.Endpoint = Engine.Endpoint;
+            return sandbox;
+        }
+
         public static void ValidateName(string name)
         {
             if (!NamePattern.IsMatch(name))
@@ -86,7 +93,7 @@ namespace Sandbox.Lifecycle
                     await new ArchiveTransfer(Engine).UploadAsync(id, new[] { spec.CodePath }, spec.WorkingDirectory, contentsOnly: true, copyProgress, cancel).ConfigureAwait(false);
                 cancel.ThrowIfCancellationRequested();
                 var inspect = await Client.Containers.InspectContainerAsync(id, CancellationToken.None).ConfigureAwait(false);
-                var sandbox = SandboxMapper.FromInspect(inspect, Host);
+                var sandbox = Attach(SandboxMapper.FromInspect(inspect, Host));
                 if (Engine.Endpoint.Kind == EndpointKind.Ssh && sandbox.Ports.Length > 0)
                     Endpoints.Ssh.PortTunnels.Open(Endpoints.Ssh.SshSession.For(Engine.Endpoint), sandbox);
                 return sandbox;
@@ -242,7 +249,7 @@ namespace Sandbox.Lifecycle
             try
             {
                 var list = await Client.Containers.ListContainersAsync(parameters, cancel).ConfigureAwait(false);
-                return list.Select(c => SandboxMapper.FromList(c, Host)).OrderBy(s => s.CreatedAt).ToList();
+                return list.Select(c => Attach(SandboxMapper.FromList(c, Host))).OrderBy(s => s.CreatedAt).ToList();
             }
             catch (Exception e) { throw DockerEngine.Translate(e, Engine.Endpoint); }
         }
@@ -255,7 +262,7 @@ namespace Sandbox.Lifecycle
                 var inspect = await Client.Containers.InspectContainerAsync(idOrName, cancel).ConfigureAwait(false);
                 var labels = inspect.Config?.Labels;
                 if (labels == null || !labels.TryGetValue(SandboxLabels.Managed, out var managed) || managed != "true") return null;
-                return SandboxMapper.FromInspect(inspect, Host);
+                return Attach(SandboxMapper.FromInspect(inspect, Host));
             }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return null; }
             catch (Exception e) when (!(e is DockerApiException)) { throw DockerEngine.Translate(e, Engine.Endpoint); }

@@ -27,6 +27,8 @@ namespace Sandbox
         public string? Owner { get; internal set; }
         public IReadOnlyDictionary<string, string> Labels { get; internal set; } = new Dictionary<string, string>();
 
+        internal Endpoints.DockerEndpoint? Endpoint { get; set; }
+
         public override string ToString() => Name;
     }
 

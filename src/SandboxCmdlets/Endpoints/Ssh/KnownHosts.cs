@@ -17,8 +17,8 @@ namespace Sandbox.Endpoints.Ssh
         sealed class Entry
         {
             public string[] Patterns = Array.Empty<string>();
-            public string? HashedSalt;
-            public string? HashedHash;
+            public byte[]? HashedSalt;
+            public byte[]? HashedHash;
             public string KeyType = "";
             public byte[] Key = Array.Empty<byte>();
             public bool Revoked;
@@ -50,10 +50,15 @@ namespace Sandbox.Endpoints.Ssh
             var hosts = fields[i];
             if (hosts.StartsWith("|1|", StringComparison.Ordinal))
             {
+                // A broken line is skipped, as OpenSSH does, rather than spoiling every other entry.
                 var parts = hosts.Split('|');
                 if (parts.Length != 4) return;
-                entry.HashedSalt = parts[2];
-                entry.HashedHash = parts[3];
+                try
+                {
+                    entry.HashedSalt = Convert.FromBase64String(parts[2]);
+                    entry.HashedHash = Convert.FromBase64String(parts[3]);
+                }
+                catch (FormatException) { return; }
             }
             else entry.Patterns = hosts.Split(',');
             entry.KeyType = fields[i + 1];
@@ -76,9 +81,8 @@ namespace Sandbox.Endpoints.Ssh
         {
             if (entry.HashedSalt != null)
             {
-                using var hmac = new HMACSHA1(Convert.FromBase64String(entry.HashedSalt));
-                var hash = Convert.ToBase64String(hmac.ComputeHash(Encoding.ASCII.GetBytes(name)));
-                return hash == entry.HashedHash;
+                using var hmac = new HMACSHA1(entry.HashedSalt);
+                return hmac.ComputeHash(Encoding.ASCII.GetBytes(name)).SequenceEqual(entry.HashedHash!);
             }
             var matched = false;
             foreach (var raw in entry.Patterns)

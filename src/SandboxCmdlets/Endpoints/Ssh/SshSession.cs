@@ -69,6 +69,7 @@ namespace Sandbox.Endpoints.Ssh
         /// </summary>
         public Stream OpenEngineStream()
         {
+            NoteUse();
             while (_standby.TryDequeue(out var ready))
             {
                 if (ready.Client == _client && _client != null && _client.IsConnected && DateTime.UtcNow - ready.Opened < StandbyLifetime)
@@ -83,8 +84,47 @@ namespace Sandbox.Endpoints.Ssh
             return stream;
         }
 
-        /// <summary>Enough for back-to-back commands: a channel takes about as long to start as four commands take to run.</summary>
-        const int StandbyChannels = 8;
+        /// <summary>
+        /// Two for occasional commands; eight while commands come back to back (a channel takes about as long to start as
+        /// four commands take to run). Dropped after half a minute without use, so idle connections hold no processes.
+        /// </summary>
+        const int IdleStandbyChannels = 2;
+        const int BusyStandbyChannels = 8;
+        static readonly TimeSpan StandbyIdleTime = TimeSpan.FromSeconds(30);
+        readonly Queue<DateTime> _recentUses = new Queue<DateTime>();
+        DateTime _lastUse;
+        Timer? _idleTimer;
+
+        int StandbyChannels
+        {
+            get
+            {
+                lock (_recentUses) return _recentUses.Count >= 3 ? BusyStandbyChannels : IdleStandbyChannels;
+            }
+        }
+
+        void NoteUse()
+        {
+            var now = DateTime.UtcNow;
+            lock (_recentUses)
+            {
+                _lastUse = now;
+                _recentUses.Enqueue(now);
+                while (_recentUses.Count > 0 && now - _recentUses.Peek() > TimeSpan.FromSeconds(3)) _recentUses.Dequeue();
+                _idleTimer ??= new Timer(_ => DropIfIdle(), null, StandbyIdleTime, TimeSpan.FromSeconds(10));
+            }
+        }
+
+        void DropIfIdle()
+        {
+            lock (_recentUses)
+            {
+                if (DateTime.UtcNow - _lastUse < StandbyIdleTime) return;
+                _idleTimer?.Dispose();
+                _idleTimer = null;
+            }
+            DropStandby();
+        }
         static readonly TimeSpan StandbyLifetime = TimeSpan.FromSeconds(50);
         readonly ConcurrentQueue<(Stream Stream, DateTime Opened, SshClient Client)> _standby = new ConcurrentQueue<(Stream, DateTime, SshClient)>();
         int _refilling;
@@ -221,7 +261,7 @@ namespace Sandbox.Endpoints.Ssh
             {
                 case SshAuthenticationException:
                     return new SandboxException("SshAuthenticationFailed", SandboxErrorKind.PermissionDenied,
-                        $"{Display} refused the login: {e.Message}.{keyProblems}", _endpoint.Host,
+                        $"{Display} refused the login: {e.Message.TrimEnd('.')}.{keyProblems}", _endpoint.Host,
                         "Check the user name, that your public key is in the remote ~/.ssh/authorized_keys, or pass -Credential / -SshKeyPath.", e);
                 case SocketException:
                 case SshOperationTimeoutException:
@@ -272,6 +312,7 @@ namespace Sandbox.Endpoints.Ssh
 
         public void Dispose()
         {
+            lock (_recentUses) { _idleTimer?.Dispose(); _idleTimer = null; }
             DropStandby();
             lock (_gate)
             {
