@@ -222,7 +222,18 @@ namespace Sandbox.Lifecycle
             });
             try
             {
-                await Client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, reporter, cancel).ConfigureAwait(false);
+                // The progress stream is read without regard to the token: race it, so that Ctrl+C returns at once.
+                var pull = Client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, reporter, cancel);
+                var stopped = new TaskCompletionSource<bool>();
+                using (cancel.Register(() => stopped.TrySetResult(true)))
+                {
+                    if (await Task.WhenAny(pull, stopped.Task).ConfigureAwait(false) != pull)
+                    {
+                        _ = pull.ContinueWith(t => t.Exception, TaskScheduler.Default);
+                        throw new OperationCanceledException(cancel);
+                    }
+                }
+                await pull.ConfigureAwait(false);
             }
             catch (DockerApiException e) { failure = EngineMessage(e); }
             catch (OperationCanceledException) { throw; }
