@@ -16,6 +16,7 @@
         'Copy-SandboxItem'
         'Get-Sandbox'
         'Stop-Sandbox'
+        'Set-Sandbox'
         'Use-Sandbox'
     )
     VariablesToExport      = @()

@@ -60,6 +60,7 @@ namespace Sandbox.Commands
                     WorkingDirectory = WorkingDirectory ?? sandbox.WorkingDirectory,
                     User = User,
                     Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                    CaptureLimitChars = PassThru ? ExecRequest.DefaultCaptureLimitChars : 0,
                 };
                 try { request.Environment = StringMap(Environment); }
                 catch (SandboxException e) { WriteSandboxError(e); return; }
@@ -86,6 +87,11 @@ namespace Sandbox.Commands
                     WriteError(new ErrorRecord(new TimeoutException($"'{display}' in sandbox '{sandbox.Name}' did not finish within {TimeoutSec} s and was killed."),
                         "SandboxCommandTimeout", ErrorCategory.OperationTimeout, sandbox));
                 }
+                else if (outcome.OomKilled)
+                {
+                    WriteError(new ErrorRecord(new InsufficientMemoryException($"'{display}' in sandbox '{sandbox.Name}' was killed for running out of memory (limit {Units.FormatBytes(sandbox.Limits.MemoryBytes)})."),
+                        "SandboxCommandOutOfMemory", ErrorCategory.LimitsExceeded, sandbox));
+                }
                 else if (outcome.ExitCode != 0 && NativeErrorsAreErrors())
                 {
                     WriteError(new ErrorRecord(new InvalidOperationException($"'{display}' in sandbox '{sandbox.Name}' exited with code {outcome.ExitCode}."),
@@ -107,6 +113,7 @@ namespace Sandbox.Commands
                         Duration = outcome.Duration,
                         TimedOut = outcome.TimedOut,
                         Truncated = outcome.Truncated,
+                        OomKilled = outcome.OomKilled,
                     });
                 }
             }

@@ -72,6 +72,13 @@ namespace Sandbox.Commands
         public string? Name { get; set; }
 
         [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? User { get; set; }
+
+        [Parameter]
+        public SwitchParameter ReadOnly { get; set; }
+
+        [Parameter]
         public ScriptBlock? OnStart { get; set; }
 
         [Parameter]
@@ -129,7 +136,7 @@ namespace Sandbox.Commands
                         if (!ShouldProcess($"{old.Name} ({old.ShortId})", "Replace sandbox")) return null;
                         SandboxHooks.TryRunOnKill(Events, old, WriteWarning);
                         CleanupEngine.Instance.Untrack(old.Id);
-                        Run(c => manager.RemoveAsync(old.Id, c));
+                        Run(c => manager.RemoveAsync(old, c));
                         SandboxHooks.RaiseStopped(old);
                     }
                 }
@@ -178,7 +185,11 @@ namespace Sandbox.Commands
                 TimeoutSec = Timeout,
                 NetworkMode = NetworkMode.Trim(),
                 CopyCode = CopyPath,
+                User = User?.Trim(),
+                ReadOnlyRoot = ReadOnly,
             };
+            if (spec.User != null && !System.Text.RegularExpressions.Regex.IsMatch(spec.User, @"^[a-zA-Z0-9_][a-zA-Z0-9_.-]*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]*)?$"))
+                throw new SandboxException("InvalidUser", SandboxErrorKind.InvalidArgument, $"'{User}' is not a user. Use a name or uid, optionally with a group: 1000, nobody, 1000:1000.", User);
             if (spec.ProjectId != null && spec.ProjectId.Length == 0)
                 throw new SandboxException("InvalidProjectId", SandboxErrorKind.InvalidArgument, "The project id is blank.", ProjectId);
             if (Name != null) SandboxManager.ValidateName(Name);

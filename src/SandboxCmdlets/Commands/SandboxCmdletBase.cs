@@ -20,6 +20,8 @@ namespace Sandbox.Commands
         readonly CancellationTokenSource _cancel = new CancellationTokenSource();
         BlockingCollection<Action>? _pipelineQueue;
 
+        const int PipelineQueueCapacity = 4096;
+
         protected CancellationToken Cancellation => _cancel.Token;
 
         protected override void StopProcessing() => _cancel.Cancel();
@@ -29,7 +31,8 @@ namespace Sandbox.Commands
 
         protected T Run<T>(Func<CancellationToken, Task<T>> work)
         {
-            using var queue = new BlockingCollection<Action>();
+            // Bounded, so that a command printing faster than the pipeline consumes waits instead of filling memory.
+            using var queue = new BlockingCollection<Action>(PipelineQueueCapacity);
             var previous = _pipelineQueue;
             _pipelineQueue = queue;
             var task = Task.Run(() => work(_cancel.Token));
@@ -55,8 +58,9 @@ namespace Sandbox.Commands
         {
             var queue = _pipelineQueue;
             if (queue == null) return;
-            try { queue.Add(action); }
+            try { queue.Add(action, _cancel.Token); }
             catch (InvalidOperationException) { /* the work already finished */ }
+            catch (OperationCanceledException) { /* Ctrl+C: nobody reads the queue any more */ }
         }
 
         protected IProgress<T> PipelineProgress<T>(Action<T> handler) => new PostingProgress<T>(this, handler);

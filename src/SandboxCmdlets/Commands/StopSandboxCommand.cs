@@ -40,7 +40,7 @@ namespace Sandbox.Commands
                 SandboxHooks.TryRunOnKill(Events, sandbox, WriteWarning);
                 CleanupEngine.Instance.Untrack(sandbox.Id);
                 bool removed;
-                try { removed = Run(c => manager.RemoveAsync(sandbox.Id, c)); }
+                try { removed = Run(c => manager.RemoveAsync(sandbox, c)); }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); continue; }
                 if (!removed) WriteVerbose($"Sandbox '{sandbox.Name}' was already gone.");
                 sandbox.State = "removed";

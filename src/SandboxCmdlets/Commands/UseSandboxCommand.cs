@@ -27,7 +27,7 @@ namespace Sandbox.Commands
                 try
                 {
                     var manager = Connect(EndpointOf(sandbox));
-                    Run(c => manager.RemoveAsync(sandbox.Id, System.Threading.CancellationToken.None));
+                    Run(c => manager.RemoveAsync(sandbox, System.Threading.CancellationToken.None));
                     SandboxHooks.RaiseStopped(sandbox);
                 }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); }

@@ -52,8 +52,9 @@ namespace Sandbox.Exec
 
             var stdout = new StringBuilder();
             var stderr = new StringBuilder();
-            var outLines = new LineSplitter(onStdOut, stdout, request.CaptureLimitChars);
-            var errLines = new LineSplitter(onStdErr, stderr, request.CaptureLimitChars);
+            var capture = request.CaptureLimitChars > 0;
+            var outLines = new LineSplitter(onStdOut, capture ? stdout : null, request.CaptureLimitChars);
+            var errLines = new LineSplitter(onStdErr, capture ? stderr : null, request.CaptureLimitChars);
             using var timeout = request.Timeout > TimeSpan.Zero ? new CancellationTokenSource(request.Timeout) : new CancellationTokenSource();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout.Token);
             using var readerDone = new CancellationTokenSource();
@@ -89,6 +90,7 @@ namespace Sandbox.Exec
             var inspect = await InspectAsync(execId, CancellationToken.None).ConfigureAwait(false);
             outcome.ExitCode = (int)(inspect?.ExitCode ?? -1);
             outcome.Duration = clock.Elapsed;
+            if (outcome.ExitCode == 137) outcome.OomKilled = await WasOomKilledAsync(containerId).ConfigureAwait(false);
             return outcome;
         }
 
@@ -174,6 +176,41 @@ namespace Sandbox.Exec
                 }
             }
             catch (Exception) { /* the sandbox may already be gone: nothing is left to kill */ }
+        }
+
+        static readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> OomKillsSeen = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+
+        /// <summary>
+        /// A process killed with SIGKILL may have been the kernel's OOM killer: the sandbox's memory cgroup counts those
+        /// kills (oom_kill in memory.events on cgroup v2, memory.oom_control on v1), so a count that went up says so.
+        /// </summary>
+        async Task<bool> WasOomKilledAsync(string containerId)
+        {
+            var text = await CaptureAsync(containerId, "cat /sys/fs/cgroup/memory.events 2>/dev/null || cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null").ConfigureAwait(false);
+            var match = System.Text.RegularExpressions.Regex.Match(text ?? "", @"(?m)^oom_kill\s+(\d+)");
+            if (!match.Success) return false;
+            var count = long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var seen = OomKillsSeen.TryGetValue(containerId, out var previous) ? previous : 0;
+            OomKillsSeen[containerId] = count;
+            return count > seen;
+        }
+
+        async Task<string?> CaptureAsync(string containerId, string script)
+        {
+            try
+            {
+                var exec = await _engine.Client.Exec.CreateContainerExecAsync(containerId, new ContainerExecCreateParameters
+                {
+                    Cmd = new List<string> { "/bin/sh", "-c", script },
+                    AttachStdout = true,
+                    AttachStderr = true,
+                }, CancellationToken.None).ConfigureAwait(false);
+                using var stream = await _engine.Client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), CancellationToken.None).ConfigureAwait(false);
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                using (limit.Token.Register(() => stream.Dispose()))
+                    return (await stream.ReadOutputToEndAsync(CancellationToken.None).ConfigureAwait(false)).stdout;
+            }
+            catch (Exception) { return null; }
         }
 
         SandboxException ExecFailure(DockerApiException e, string containerId)

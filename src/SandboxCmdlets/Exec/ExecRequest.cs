@@ -13,7 +13,9 @@ namespace Sandbox.Exec
         /// <summary>Zero or less: no limit.</summary>
         public TimeSpan Timeout { get; set; }
         /// <summary>How much of each stream the result keeps; the live callbacks see everything.</summary>
-        public int CaptureLimitChars { get; set; } = 16 * 1024 * 1024;
+        public int CaptureLimitChars { get; set; } = DefaultCaptureLimitChars;
+
+        public const int DefaultCaptureLimitChars = 8 * 1024 * 1024;
 
         /// <summary>
         /// A string command runs under /bin/sh -c. One that ends with '&amp;' starts a background process that would hold the
@@ -47,5 +49,6 @@ namespace Sandbox.Exec
         public string StdOut { get; set; } = "";
         public string StdErr { get; set; } = "";
         public bool Truncated { get; set; }
+        public bool OomKilled { get; set; }
     }
 }

@@ -66,7 +66,7 @@ namespace Sandbox.Lifecycle
 
         public void Track(Sandbox sandbox, DockerEndpoint endpoint)
         {
-            if (sandbox.ExpiresAt == null) return;
+            if (sandbox.ExpiresAt == null) { Untrack(sandbox.Id); return; }
             _tracked[sandbox.Id] = new Tracked { Sandbox = sandbox, Endpoint = endpoint };
         }
 
@@ -102,7 +102,7 @@ namespace Sandbox.Lifecycle
             try
             {
                 var engine = await DockerEngine.ConnectAsync(tracked.Endpoint, CancellationToken.None).ConfigureAwait(false);
-                await new SandboxManager(engine).RemoveAsync(tracked.Sandbox.Id, CancellationToken.None).ConfigureAwait(false);
+                await new SandboxManager(engine).RemoveAsync(tracked.Sandbox, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception) { return; /* kept tracked: retried next tick */ }
             if (_tracked.TryRemove(tracked.Sandbox.Id, out _)) Expired?.Invoke(tracked.Sandbox);
@@ -114,9 +114,10 @@ namespace Sandbox.Lifecycle
             var expired = (await manager.ListAsync(cancel).ConfigureAwait(false)).Where(s => s.IsExpired).ToArray();
             foreach (var sandbox in expired)
             {
-                await manager.RemoveAsync(sandbox.Id, cancel).ConfigureAwait(false);
+                await manager.RemoveAsync(sandbox, cancel).ConfigureAwait(false);
                 if (_tracked.TryRemove(sandbox.Id, out _)) Expired?.Invoke(sandbox);
             }
+            await manager.PruneDeadlineVolumesAsync(cancel).ConfigureAwait(false);
             return expired;
         }
 

@@ -20,6 +20,10 @@ namespace Sandbox.Lifecycle
         public const string NanoCpus = Prefix + "nanocpus";
         public const string PidsLimit = Prefix + "pids";
         public const string Network = Prefix + "network";
+        public const string User = Prefix + "user";
+        public const string ReadOnly = Prefix + "readonly";
+        /// <summary>On a sandbox: the name of its deadline volume. On that volume: "true".</summary>
+        public const string DeadlineVolume = Prefix + "deadline-volume";
 
         static DateTime Epoch => UnixTime.Epoch;
 
@@ -54,6 +58,8 @@ namespace Sandbox.Lifecycle
             };
             if (!string.IsNullOrEmpty(spec.ProjectId)) labels[Project] = spec.ProjectId!;
             if (!string.IsNullOrEmpty(spec.CodePath)) labels[CodePath] = spec.CodePath!;
+            if (!string.IsNullOrEmpty(spec.User)) labels[User] = spec.User!;
+            if (spec.ReadOnlyRoot) labels[ReadOnly] = "true";
             return labels;
         }
 

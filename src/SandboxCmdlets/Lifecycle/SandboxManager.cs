@@ -27,7 +27,6 @@ namespace Sandbox.Lifecycle
     {
         /// <summary>Capabilities a typical image needs to install packages and run services as root; everything else is dropped.</summary>
         public static readonly string[] DefaultCapabilities = { "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "NET_BIND_SERVICE" };
-        const string NoDeadlineSeconds = "2147483647";
         static readonly Regex NamePattern = new Regex("^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$");
 
         public DockerEngine Engine { get; }
@@ -100,7 +99,7 @@ namespace Sandbox.Lifecycle
             }
             catch (Exception e)
             {
-                await RemoveQuietlyAsync(id).ConfigureAwait(false);
+                await RemoveQuietlyAsync(id, parameters.Labels[SandboxLabels.DeadlineVolume]).ConfigureAwait(false);
                 if (e is DockerApiException api) throw CreateFailure(api, spec, name);
                 throw DockerEngine.Translate(e, Engine.Endpoint);
             }
@@ -119,8 +118,28 @@ namespace Sandbox.Lifecycle
                 NetworkMode = spec.NetworkMode,
             };
             spec.Limits.ApplyTo(host);
-            if (spec.CodePath != null && !spec.CopyCode)
+            // Read-only inside, so that code in the sandbox cannot move its own deadline; named, because the engine
+            // refuses read-only anonymous volumes; labelled, so that a sweep can prune it when the sandbox ended alone.
+            var deadlineVolume = $"{name}-deadline-{Guid.NewGuid().ToString("N").Substring(0, 8)}";
+            host.Mounts = new List<Mount>
+            {
+                new Mount
+                {
+                    Type = "volume", Source = deadlineVolume, Target = DeadlineGuard.Folder, ReadOnly = true,
+                    VolumeOptions = new VolumeOptions { Labels = new Dictionary<string, string> { [SandboxLabels.DeadlineVolume] = "true" } },
+                },
+            };
+
+            var bindsCode = spec.CodePath != null && !spec.CopyCode;
+            if (bindsCode)
                 host.Binds = new List<string> { $"{spec.CodePath}:{spec.WorkingDirectory}:rw" };
+            if (spec.ReadOnlyRoot)
+            {
+                host.ReadonlyRootfs = true;
+                host.Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,exec,nosuid,nodev,mode=1777" };
+                if (!bindsCode)
+                    host.Mounts.Add(new Mount { Type = "volume", Target = spec.WorkingDirectory });
+            }
 
             var exposed = new Dictionary<string, EmptyStruct>();
             if (spec.Ports.Count > 0)
@@ -139,15 +158,22 @@ namespace Sandbox.Lifecycle
             {
                 Name = name,
                 Image = spec.Image,
-                Entrypoint = new List<string> { "sleep" },
-                Cmd = new List<string> { spec.TimeoutSec > 0 ? spec.TimeoutSec.ToString() : NoDeadlineSeconds },
+                Entrypoint = DeadlineGuard.Entrypoint,
+                Cmd = DeadlineGuard.Command(spec.TimeoutSec),
                 WorkingDir = spec.WorkingDirectory,
+                User = spec.User ?? "",
                 Env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList(),
-                Labels = SandboxLabels.ForNewSandbox(spec, created),
+                Labels = WithDeadlineVolume(SandboxLabels.ForNewSandbox(spec, created), deadlineVolume),
                 ExposedPorts = exposed,
                 StopTimeout = TimeSpan.FromSeconds(1),
                 HostConfig = host,
             };
+        }
+
+        static Dictionary<string, string> WithDeadlineVolume(Dictionary<string, string> labels, string volume)
+        {
+            labels[SandboxLabels.DeadlineVolume] = volume;
+            return labels;
         }
 
         SandboxException CreateFailure(DockerApiException e, SandboxSpec spec, string name)
@@ -165,7 +191,7 @@ namespace Sandbox.Lifecycle
                     $"Network '{spec.NetworkMode}' does not exist on {Host}: {message}", spec.NetworkMode, "Use bridge, none, host or a network from 'docker network ls'.", e);
             if (Regex.IsMatch(message, "executable file not found|no such file or directory", RegexOptions.IgnoreCase))
                 return new SandboxException("ImageNotSupported", SandboxErrorKind.InvalidOperation,
-                    $"Image '{spec.Image}' cannot host a sandbox: {message}", spec.Image, "The image needs a 'sleep' program on its PATH.", e);
+                    $"Image '{spec.Image}' cannot host a sandbox: {message}", spec.Image, "The image needs /bin/sh, sleep and date (any Linux distribution image or busybox has them).", e);
             if ((int)e.StatusCode == 400)
                 return new SandboxException("InvalidSandboxSettings", SandboxErrorKind.InvalidArgument,
                     $"The engine refused the settings for '{name}': {message}", name, null, e);
@@ -203,7 +229,18 @@ namespace Sandbox.Lifecycle
             });
             try
             {
-                await Client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, reporter, cancel).ConfigureAwait(false);
+                // The progress stream is read without regard to the token: race it, so that Ctrl+C returns at once.
+                var pull = Client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, reporter, cancel);
+                var stopped = new TaskCompletionSource<bool>();
+                using (cancel.Register(() => stopped.TrySetResult(true)))
+                {
+                    if (await Task.WhenAny(pull, stopped.Task).ConfigureAwait(false) != pull)
+                    {
+                        _ = pull.ContinueWith(t => t.Exception, TaskScheduler.Default);
+                        throw new OperationCanceledException(cancel);
+                    }
+                }
+                await pull.ConfigureAwait(false);
             }
             catch (DockerApiException e) { failure = EngineMessage(e); }
             catch (OperationCanceledException) { throw; }
@@ -249,7 +286,9 @@ namespace Sandbox.Lifecycle
             try
             {
                 var list = await Client.Containers.ListContainersAsync(parameters, cancel).ConfigureAwait(false);
-                return list.Select(c => Attach(SandboxMapper.FromList(c, Host))).OrderBy(s => s.CreatedAt).ToList();
+                var sandboxes = list.Select(c => Attach(SandboxMapper.FromList(c, Host))).OrderBy(s => s.CreatedAt).ToList();
+                await CorrectMovedDeadlinesAsync(sandboxes, cancel).ConfigureAwait(false);
+                return sandboxes;
             }
             catch (Exception e) { throw DockerEngine.Translate(e, Engine.Endpoint); }
         }
@@ -268,23 +307,154 @@ namespace Sandbox.Lifecycle
             catch (Exception e) when (!(e is DockerApiException)) { throw DockerEngine.Translate(e, Engine.Endpoint); }
         }
 
-        /// <summary>Kills and removes a sandbox; false when it was already gone.</summary>
-        public async Task<bool> RemoveAsync(string id, CancellationToken cancel)
+        /// <summary>
+        /// Moves a sandbox's deadline to <paramref name="timeoutSec"/> seconds from now (0: no deadline), in every layer:
+        /// the deadline file that PID 1 watches (written through a never-started helper container that shares the sandbox's
+        /// volumes read-write), and the returned object for the cleanup engine. Labels keep the deadline the sandbox started with.
+        /// </summary>
+        public async Task<Sandbox> SetTimeoutAsync(Sandbox sandbox, int timeoutSec, CancellationToken cancel)
+        {
+            try
+            {
+                var engineNow = await EngineClockAsync(cancel).ConfigureAwait(false);
+                var deadline = timeoutSec > 0 ? SandboxLabels.ToEpochSeconds(engineNow) + timeoutSec : 0;
+                if (!sandbox.Labels.TryGetValue(SandboxLabels.DeadlineVolume, out var volume))
+                    throw new SandboxException("SetTimeoutNotSupported", SandboxErrorKind.InvalidOperation,
+                        $"Sandbox '{sandbox.Name}' was made by an older version of the module, without a deadline volume; its deadline cannot move.", sandbox.Name);
+                var helper = await Client.Containers.CreateContainerAsync(new CreateContainerParameters
+                {
+                    Image = sandbox.Image,
+                    Entrypoint = new List<string> { "/bin/true" },
+                    NetworkDisabled = true,
+                    Labels = new Dictionary<string, string> { [SandboxLabels.Prefix + "helper-for"] = sandbox.Id },
+                    HostConfig = new HostConfig
+                    {
+                        Mounts = new List<Mount> { new Mount { Type = "volume", Source = volume, Target = DeadlineGuard.Folder } },
+                        NetworkMode = "none",
+                        CapDrop = new List<string> { "ALL" },
+                    },
+                }, cancel).ConfigureAwait(false);
+                try
+                {
+                    using var archive = DeadlineGuard.Archive(deadline);
+                    await Client.Containers.ExtractArchiveToContainerAsync(helper.ID, new CopyToContainerParameters { Path = DeadlineGuard.Folder }, archive, cancel).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await Client.Containers.RemoveContainerAsync(helper.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{sandbox.Name}' no longer exists.", sandbox.Name, null, e);
+            }
+            catch (DockerApiException e)
+            {
+                throw new SandboxException("SetTimeoutFailed", SandboxErrorKind.InvalidOperation,
+                    $"Could not move the deadline of sandbox '{sandbox.Name}': {EngineMessage(e)}", sandbox.Name, null, e);
+            }
+            catch (Exception e) when (!(e is SandboxException) && !(e is OperationCanceledException)) { throw DockerEngine.Translate(e, Engine.Endpoint); }
+
+            sandbox.TimeoutSec = timeoutSec;
+            sandbox.ExpiresAt = timeoutSec > 0 ? DateTime.UtcNow.AddSeconds(timeoutSec) : (DateTime?)null;
+            DeadlineOverrides.Set(sandbox.Id, sandbox.ExpiresAt);
+            return sandbox;
+        }
+
+        /// <summary>The deadline a sandbox's PID 1 is watching (engine-clock epoch seconds, 0: none), or null when it was never moved.</summary>
+        public async Task<long?> ReadDeadlineFileAsync(string id, CancellationToken cancel)
+        {
+            try
+            {
+                var archive = await Client.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = DeadlineGuard.FilePath }, false, cancel).ConfigureAwait(false);
+                using var stream = archive.Stream;
+                if (stream == null) return null;
+                var reader = new TarReader(stream);
+                var entry = await reader.NextAsync(cancel).ConfigureAwait(false);
+                if (entry == null || entry.Type != TarEntryType.File || entry.Size > 64) return null;
+                using var content = new System.IO.MemoryStream();
+                await reader.CopyDataAsync(content, null, cancel).ConfigureAwait(false);
+                return DeadlineGuard.Parse(System.Text.Encoding.ASCII.GetString(content.ToArray()));
+            }
+            catch (DockerApiException) { return null; }
+        }
+
+        async Task<DateTime> EngineClockAsync(CancellationToken cancel)
+        {
+            var info = await Client.System.GetSystemInfoAsync(cancel).ConfigureAwait(false);
+            return DateTime.TryParse(info.SystemTime, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var time)
+                ? time : DateTime.UtcNow;
+        }
+
+        /// <summary>
+        /// Labels cannot change, so a sandbox whose label deadline has passed but that still runs was given more time:
+        /// its real deadline is in the file its PID 1 watches.
+        /// </summary>
+        async Task CorrectMovedDeadlinesAsync(IEnumerable<Sandbox> sandboxes, CancellationToken cancel)
+        {
+            foreach (var sandbox in sandboxes.Where(s => s.IsExpired && s.State == "running" && !DeadlineOverrides.Has(s.Id)))
+            {
+                var file = await ReadDeadlineFileAsync(sandbox.Id, cancel).ConfigureAwait(false);
+                if (file == null) continue;
+                sandbox.ExpiresAt = file == 0 ? (DateTime?)null : UnixTime.Epoch.AddSeconds(file.Value);
+            }
+        }
+
+        /// <summary>Kills and removes a sandbox and its deadline volume; false when it was already gone.</summary>
+        public Task<bool> RemoveAsync(Sandbox sandbox, CancellationToken cancel) =>
+            RemoveAsync(sandbox.Id, sandbox.Labels.TryGetValue(SandboxLabels.DeadlineVolume, out var volume) ? volume : null, cancel);
+
+        public async Task<bool> RemoveAsync(string id, string? deadlineVolume, CancellationToken cancel)
         {
             Endpoints.Ssh.PortTunnels.Close(id);
+            DeadlineOverrides.Forget(id);
+            bool removed;
             try
             {
                 await Client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancel).ConfigureAwait(false);
-                return true;
+                removed = true;
             }
-            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return false; }
-            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict) { return true; }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { removed = false; }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict) { removed = true; }
             catch (Exception e) when (!(e is DockerApiException)) { throw DockerEngine.Translate(e, Engine.Endpoint); }
+            if (deadlineVolume != null) await RemoveVolumeAsync(deadlineVolume).ConfigureAwait(false);
+            return removed;
         }
 
-        async Task RemoveQuietlyAsync(string id)
+        async Task RemoveVolumeAsync(string name)
         {
-            try { await RemoveAsync(id, CancellationToken.None).ConfigureAwait(false); }
+            // An auto-removed container can still hold its volume for a moment.
+            for (var attempt = 0; attempt < 10; attempt++)
+            {
+                try
+                {
+                    await Client.Volumes.RemoveAsync(name, true, CancellationToken.None).ConfigureAwait(false);
+                    return;
+                }
+                catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return; }
+                catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict) { await Task.Delay(100).ConfigureAwait(false); }
+                catch (Exception) { return; /* left for the next sweep's prune */ }
+            }
+        }
+
+        /// <summary>Deadline volumes whose sandbox ended by itself (auto-removed while no PowerShell ran) are removed here.</summary>
+        public async Task PruneDeadlineVolumesAsync(CancellationToken cancel)
+        {
+            var filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"{SandboxLabels.DeadlineVolume}=true"] = true },
+            };
+            // Engines from API 1.42 on prune only anonymous volumes unless told 'all'; older ones refuse the filter.
+            if (Engine.ApiVersion == null || Engine.ApiVersion >= new System.Version(1, 42))
+                filters["all"] = new Dictionary<string, bool> { ["true"] = true };
+            try { await Client.Volumes.PruneAsync(new VolumesPruneParameters { Filters = filters }, cancel).ConfigureAwait(false); }
+            catch (DockerApiException) { /* nothing to prune, or an engine that prunes differently */ }
+        }
+
+        async Task RemoveQuietlyAsync(string id, string? deadlineVolume)
+        {
+            try { await RemoveAsync(id, deadlineVolume, CancellationToken.None).ConfigureAwait(false); }
             catch (Exception) { /* the create already failed; that error is the one the user needs */ }
         }
     }

@@ -68,6 +68,7 @@ namespace Sandbox.Lifecycle
                 Labels = labels,
             };
             Endpoints.Ssh.PortTunnels.Apply(sandbox);
+            DeadlineOverrides.Apply(sandbox);
             return sandbox;
         }
 

@@ -20,5 +20,9 @@ namespace Sandbox.Lifecycle
         public string NetworkMode { get; set; } = "bridge";
         public IList<PortSpec> Ports { get; set; } = new List<PortSpec>();
         public IDictionary<string, string> Environment { get; set; } = new Dictionary<string, string>();
+        /// <summary>The user every process runs as, unless a command says otherwise; null: the image's.</summary>
+        public string? User { get; set; }
+        /// <summary>A read-only root file system; /workspace and /tmp stay writable.</summary>
+        public bool ReadOnlyRoot { get; set; }
     }
 }

@@ -98,6 +98,8 @@ namespace Sandbox
         public TimeSpan Duration { get; internal set; }
         public bool TimedOut { get; internal set; }
         public bool Truncated { get; internal set; }
+        /// <summary>The kernel killed the command for using more memory than the sandbox may.</summary>
+        public bool OomKilled { get; internal set; }
         public bool Succeeded => ExitCode == 0 && !TimedOut;
 
         public override string ToString() => StdOut;
