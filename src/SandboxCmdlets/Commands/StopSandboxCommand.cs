@@ -47,6 +47,15 @@ namespace Sandbox.Commands
                 SandboxHooks.RaiseStopped(sandbox);
                 if (PassThru) WriteObject(sandbox);
             }
+            if (All || Expired)
+            {
+                try
+                {
+                    var manager = Connect(ResolveEndpoint(DockerHost));
+                    Run(c => manager.PruneDeadlineVolumesAsync(c));
+                }
+                catch (SandboxException e) { WriteSandboxError(e); }
+            }
         }
     }
 }

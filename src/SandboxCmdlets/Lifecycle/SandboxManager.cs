@@ -316,6 +316,8 @@ namespace Sandbox.Lifecycle
         {
             try
             {
+                // The helper would otherwise re-create the volume of a sandbox that is gone, unlabelled.
+                await Client.Containers.InspectContainerAsync(sandbox.Id, cancel).ConfigureAwait(false);
                 var engineNow = await EngineClockAsync(cancel).ConfigureAwait(false);
                 var deadline = timeoutSec > 0 ? SandboxLabels.ToEpochSeconds(engineNow) + timeoutSec : 0;
                 if (!sandbox.Labels.TryGetValue(SandboxLabels.DeadlineVolume, out var volume))
@@ -393,12 +395,23 @@ namespace Sandbox.Lifecycle
         /// </summary>
         async Task CorrectMovedDeadlinesAsync(IEnumerable<Sandbox> sandboxes, CancellationToken cancel)
         {
-            foreach (var sandbox in sandboxes.Where(s => s.IsExpired && s.State == "running" && !DeadlineOverrides.Has(s.Id)))
-            {
-                var file = await ReadDeadlineFileAsync(sandbox.Id, cancel).ConfigureAwait(false);
-                if (file == null) continue;
-                sandbox.ExpiresAt = file == 0 ? (DateTime?)null : UnixTime.Epoch.AddSeconds(file.Value);
-            }
+            foreach (var sandbox in sandboxes.Where(s => s.IsExpired && s.State == "running"))
+                await RefreshDeadlineAsync(sandbox, cancel).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// Reads the deadline the sandbox's PID 1 is really watching (another process may have moved it) into the object;
+        /// the file is the truth whenever it exists. Returns whether the object changed.
+        /// </summary>
+        public async Task<bool> RefreshDeadlineAsync(Sandbox sandbox, CancellationToken cancel)
+        {
+            var file = await ReadDeadlineFileAsync(sandbox.Id, cancel).ConfigureAwait(false);
+            if (file == null) return false;
+            var expiresAt = file == 0 ? (DateTime?)null : UnixTime.Epoch.AddSeconds(file.Value);
+            if (expiresAt == sandbox.ExpiresAt) return false;
+            sandbox.ExpiresAt = expiresAt;
+            DeadlineOverrides.Set(sandbox.Id, expiresAt);
+            return true;
         }
 
         /// <summary>Kills and removes a sandbox and its deadline volume; false when it was already gone.</summary>
