@@ -62,7 +62,10 @@ namespace Sandbox.Commands
             foreach (var value in values)
             {
                 var pattern = new Pattern { Text = value.Trim(), Wildcard = new WildcardPattern(allowWildcards ? value.Trim() : WildcardPattern.Escape(value.Trim()), WildcardOptions.IgnoreCase) };
-                var matches = list.Where(s => match(s, pattern)).ToList();
+                if (pattern.Text.Length == 0) { WriteError(NotFound(what, value)); continue; }
+                List<Sandbox> matches;
+                try { matches = list.Where(s => match(s, pattern)).ToList(); }
+                catch (WildcardPatternException e) { WriteError(InvalidWildcard(value, e)); continue; }
                 if (matches.Count == 0 && !(allowWildcards && WildcardPattern.ContainsWildcardCharacters(value))) WriteError(NotFound(what, value));
                 kept.AddRange(matches);
             }

@@ -32,7 +32,7 @@ namespace Sandbox.Commands
         public string? User { get; set; }
 
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
+        [ValidateRange(0, 31_536_000)]
         public int TimeoutSec { get; set; }
 
         [Parameter]
@@ -41,6 +41,9 @@ namespace Sandbox.Commands
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
+            try { if (User != null) SandboxSpec.ValidateUser(User); }
+            catch (SandboxException e) { ThrowSandboxError(e); }
+            if (Command != null && Command.Trim().Length == 0) Command = null;
             if ((Command == null) == (ArgumentList == null))
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give the command as -Command 'text' (run by /bin/sh -c) or as -ArgumentList program, arg, ... (run without a shell), not both."),
                     Command == null ? "CommandRequired" : "CommandAndArgumentList", ErrorCategory.InvalidArgument, null));
@@ -57,7 +60,7 @@ namespace Sandbox.Commands
                 var request = new ExecRequest
                 {
                     Argv = Command != null ? ExecRequest.Shell(Command) : ArgumentList!.ToList(),
-                    WorkingDirectory = WorkingDirectory ?? sandbox.WorkingDirectory,
+                    WorkingDirectory = WorkingDirectory == null ? sandbox.WorkingDirectory : Files.ContainerPath.Resolve(sandbox.WorkingDirectory, WorkingDirectory),
                     User = User,
                     Timeout = TimeSpan.FromSeconds(TimeoutSec),
                     CaptureLimitChars = PassThru ? ExecRequest.DefaultCaptureLimitChars : 0,

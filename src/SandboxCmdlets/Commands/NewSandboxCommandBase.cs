@@ -188,8 +188,7 @@ namespace Sandbox.Commands
                 User = User?.Trim(),
                 ReadOnlyRoot = ReadOnly,
             };
-            if (spec.User != null && !System.Text.RegularExpressions.Regex.IsMatch(spec.User, @"^[a-zA-Z0-9_][a-zA-Z0-9_.-]*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]*)?$"))
-                throw new SandboxException("InvalidUser", SandboxErrorKind.InvalidArgument, $"'{User}' is not a user. Use a name or uid, optionally with a group: 1000, nobody, 1000:1000.", User);
+            if (spec.User != null) SandboxSpec.ValidateUser(spec.User);
             if (spec.ProjectId != null && spec.ProjectId.Length == 0)
                 throw new SandboxException("InvalidProjectId", SandboxErrorKind.InvalidArgument, "The project id is blank.", ProjectId);
             if (Name != null) SandboxManager.ValidateName(Name);
@@ -234,7 +233,12 @@ namespace Sandbox.Commands
                     throw new SandboxException("InvalidProjectId", SandboxErrorKind.InvalidArgument,
                         $"Project id '{projectId}' cannot name a folder under ./projects. Use letters, digits, '-', '_' and '.'.", projectId);
                 folder = System.IO.Path.Combine(SessionState.Path.CurrentFileSystemLocation.ProviderPath, "projects", projectId);
-                Directory.CreateDirectory(folder);
+                try { Directory.CreateDirectory(folder); }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    throw new SandboxException("InvalidProjectId", SandboxErrorKind.InvalidArgument,
+                        $"The folder for project '{(projectId.Length > 40 ? projectId.Substring(0, 40) + "..." : projectId)}' cannot be made: {e.Message} Use a shorter project id, or -Path.", projectId);
+                }
             }
             else return null;
 

@@ -125,6 +125,10 @@ namespace Sandbox.Commands
             new ErrorRecord(new ItemNotFoundException($"No sandbox with {what} '{value}' was found. List sandboxes with Get-Sandbox."),
                 "SandboxNotFound", ErrorCategory.ObjectNotFound, value);
 
+        protected static ErrorRecord InvalidWildcard(string value, WildcardPatternException e) =>
+            new ErrorRecord(new ArgumentException($"'{value}' is not a valid wildcard pattern: {e.Message} Escape [ and ] with a backtick (`[), or use -Id."),
+                "InvalidWildcardPattern", ErrorCategory.InvalidArgument, value);
+
         static ErrorCategory Category(SandboxErrorKind kind) => kind switch
         {
             SandboxErrorKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
@@ -170,9 +174,12 @@ namespace Sandbox.Commands
             foreach (DictionaryEntry entry in table)
             {
                 var key = Convert.ToString(Unwrap(entry.Key), CultureInfo.InvariantCulture) ?? "";
-                if (key.Length == 0 || key.Contains("="))
-                    throw new SandboxException("InvalidEnvironment", SandboxErrorKind.InvalidArgument, $"'{key}' is not an environment variable name.", key);
-                result[key] = Convert.ToString(Unwrap(entry.Value), CultureInfo.InvariantCulture) ?? "";
+                if (key.Trim().Length == 0 || key.Contains("=") || key.Contains("\0"))
+                    throw new SandboxException("InvalidEnvironment", SandboxErrorKind.InvalidArgument, $"'{key}' is not an environment variable name: use letters, digits and '_', without '=' or NUL.", key);
+                var value = Convert.ToString(Unwrap(entry.Value), CultureInfo.InvariantCulture) ?? "";
+                if (value.Contains("\0"))
+                    throw new SandboxException("InvalidEnvironment", SandboxErrorKind.InvalidArgument, $"The value of environment variable '{key}' contains a NUL character, which no process can receive.", key);
+                result[key] = value;
             }
             return result;
         }

@@ -51,6 +51,7 @@ namespace Sandbox.Commands
                 case ById:
                     foreach (var id in Id)
                     {
+                        if (id.Trim().Length == 0) { WriteError(NotFound("id", id)); continue; }
                         var sandbox = Run(c => manager.FindAsync(id.Trim(), c));
                         if (sandbox == null) WriteError(NotFound("id", id));
                         else found.Add((sandbox, manager));
@@ -61,7 +62,9 @@ namespace Sandbox.Commands
                     foreach (var name in Name)
                     {
                         var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
-                        var matches = all.Where(s => pattern.IsMatch(s.Name)).ToList();
+                        List<Sandbox> matches;
+                        try { matches = all.Where(s => pattern.IsMatch(s.Name)).ToList(); }
+                        catch (WildcardPatternException e) { WriteError(InvalidWildcard(name, e)); continue; }
                         if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name)) WriteError(NotFound("name", name));
                         found.AddRange(matches.Select(s => (s, manager)));
                     }

@@ -74,6 +74,8 @@ namespace Sandbox.Endpoints
                         throw Invalid(host!, $"'{host}' names no socket file. Use unix:///var/run/docker.sock.");
                     return new DockerEndpoint("unix://" + uri.AbsolutePath, uri, EndpointKind.Unix, null, false, apiVersion, source);
                 case "npipe":
+                    if (!IsWindows)
+                        throw Invalid(host!, $"'{host}' is a Windows named pipe; npipe:// exists only on Windows. Use unix:///var/run/docker.sock here.");
                     return new DockerEndpoint(text, uri, EndpointKind.NamedPipe, null, false, apiVersion, source);
                 case "tcp":
                 case "http":

@@ -27,8 +27,8 @@ namespace Sandbox.Endpoints
         public DockerEndpoint Resolve(string? explicitHost)
         {
             var apiVersion = ApiVersion();
-            if (!string.IsNullOrWhiteSpace(explicitHost))
-                return FromHostAndTlsVariables(explicitHost!, "-DockerHost", apiVersion);
+            if (explicitHost != null)
+                return FromHostAndTlsVariables(explicitHost, "-DockerHost", apiVersion);
 
             var envHost = _environment("DOCKER_HOST");
             if (!string.IsNullOrWhiteSpace(envHost))

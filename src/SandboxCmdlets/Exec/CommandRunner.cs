@@ -53,7 +53,16 @@ namespace Sandbox.Exec
             var stdout = new StringBuilder();
             var stderr = new StringBuilder();
             var capture = request.CaptureLimitChars > 0;
-            var outLines = new LineSplitter(onStdOut, capture ? stdout : null, request.CaptureLimitChars);
+            // When the runtime cannot start the command at all it says why on stdout and exits 126 or 127: that first
+            // line is held back, and becomes an error if the exit code confirms it.
+            string? runtimeFailure = null;
+            var firstLine = true;
+            var outLines = new LineSplitter(line =>
+            {
+                if (firstLine && RuntimeFailurePattern.IsMatch(line)) { runtimeFailure = line; firstLine = false; return; }
+                firstLine = false;
+                onStdOut(line);
+            }, capture ? stdout : null, request.CaptureLimitChars);
             var errLines = new LineSplitter(onStdErr, capture ? stderr : null, request.CaptureLimitChars);
             using var timeout = request.Timeout > TimeSpan.Zero ? new CancellationTokenSource(request.Timeout) : new CancellationTokenSource();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout.Token);
@@ -90,6 +99,11 @@ namespace Sandbox.Exec
             var inspect = await InspectAsync(execId, CancellationToken.None).ConfigureAwait(false);
             outcome.ExitCode = (int)(inspect?.ExitCode ?? -1);
             outcome.Duration = clock.Elapsed;
+            if (runtimeFailure != null)
+            {
+                if (outcome.ExitCode == 126 || outcome.ExitCode == 127) throw StartFailure(runtimeFailure, request, containerId);
+                onStdOut(runtimeFailure);
+            }
             if (outcome.ExitCode == 137) outcome.OomKilled = await WasOomKilledAsync(containerId).ConfigureAwait(false);
             return outcome;
         }
@@ -211,6 +225,23 @@ namespace Sandbox.Exec
                     return (await stream.ReadOutputToEndAsync(CancellationToken.None).ConfigureAwait(false)).stdout;
             }
             catch (Exception) { return null; }
+        }
+
+        static readonly System.Text.RegularExpressions.Regex RuntimeFailurePattern =
+            new System.Text.RegularExpressions.Regex(@"^(OCI runtime exec failed|unable to find (user|group) )");
+
+        static SandboxException StartFailure(string line, ExecRequest request, string containerId)
+        {
+            if (line.StartsWith("unable to find", StringComparison.Ordinal))
+                return new SandboxException("UserNotFound", SandboxErrorKind.ObjectNotFound,
+                    $"The sandbox has no user '{request.User}': {line}", request.User, "Use a uid (such as 1000) or a user that exists in the image.");
+            if (line.Contains("chdir to cwd"))
+                return new SandboxException("SandboxPathNotFound", SandboxErrorKind.ObjectNotFound,
+                    $"The working directory '{request.WorkingDirectory}' does not exist in the sandbox.", request.WorkingDirectory, "Create it first, or choose another -WorkingDirectory.");
+            if (line.Contains("executable file not found") || line.Contains("no such file or directory"))
+                return new SandboxException("SandboxCommandNotFound", SandboxErrorKind.ObjectNotFound,
+                    $"'{request.Argv.FirstOrDefault()}' was not found in the sandbox: {line}", request.Argv.FirstOrDefault(), "Check the program name and the sandbox image; a string -Command runs under /bin/sh -c.");
+            return new SandboxException("SandboxCommandFailed", SandboxErrorKind.InvalidOperation, $"The command could not start in sandbox '{containerId}': {line}", containerId);
         }
 
         SandboxException ExecFailure(DockerApiException e, string containerId)

@@ -189,6 +189,7 @@ namespace Sandbox.Files
             }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
+                if (IsMissingContainer(e)) throw SandboxGone(containerId, e);
                 throw new SandboxException("SandboxPathNotFound", SandboxErrorKind.ObjectNotFound, $"'{containerPath}' does not exist in the sandbox.", containerPath, null, e);
             }
             catch (Exception e) { throw DockerEngine.Translate(e, _engine.Endpoint); }
@@ -298,9 +299,30 @@ namespace Sandbox.Files
                 response.Stream?.Dispose();
                 return response.Stat;
             }
-            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return null; }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                // A HEAD answer has no body to tell a missing path from a missing sandbox: ask.
+                if (IsMissingContainer(e) || !await ContainerExistsAsync(containerId).ConfigureAwait(false)) throw SandboxGone(containerId, e);
+                return null;
+            }
             catch (Exception e) when (!(e is DockerApiException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
         }
+
+        async Task<bool> ContainerExistsAsync(string containerId)
+        {
+            try
+            {
+                await _engine.Client.Containers.InspectContainerAsync(containerId, CancellationToken.None).ConfigureAwait(false);
+                return true;
+            }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return false; }
+        }
+
+        static bool IsMissingContainer(DockerApiException e) =>
+            SandboxManager.EngineMessage(e).IndexOf("No such container", StringComparison.OrdinalIgnoreCase) >= 0;
+
+        static SandboxException SandboxGone(string containerId, Exception e) =>
+            new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists.", containerId, null, e);
 
         public static bool IsDirectory(ContainerPathStatResponse stat) => (stat.Mode & GoModeDir) != 0;
     }

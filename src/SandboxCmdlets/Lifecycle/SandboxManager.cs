@@ -27,7 +27,7 @@ namespace Sandbox.Lifecycle
     {
         /// <summary>Capabilities a typical image needs to install packages and run services as root; everything else is dropped.</summary>
         public static readonly string[] DefaultCapabilities = { "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "NET_BIND_SERVICE" };
-        static readonly Regex NamePattern = new Regex("^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$");
+        static readonly Regex NamePattern = new Regex(@"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}\z");
 
         public DockerEngine Engine { get; }
         DockerClient Client => Engine.Client;
@@ -189,6 +189,9 @@ namespace Sandbox.Lifecycle
             if (Regex.IsMatch(message, "network .* not found", RegexOptions.IgnoreCase))
                 return new SandboxException("NetworkNotFound", SandboxErrorKind.ObjectNotFound,
                     $"Network '{spec.NetworkMode}' does not exist on {Host}: {message}", spec.NetworkMode, "Use bridge, none, host or a network from 'docker network ls'.", e);
+            if (Regex.IsMatch(message, "unable to find (user|group)", RegexOptions.IgnoreCase))
+                return new SandboxException("UserNotFound", SandboxErrorKind.ObjectNotFound,
+                    $"Image '{spec.Image}' has no user '{spec.User}': {message}", spec.User, "Use a uid (such as 1000) or a user that exists in the image.", e);
             if (Regex.IsMatch(message, "executable file not found|no such file or directory", RegexOptions.IgnoreCase))
                 return new SandboxException("ImageNotSupported", SandboxErrorKind.InvalidOperation,
                     $"Image '{spec.Image}' cannot host a sandbox: {message}", spec.Image, "The image needs /bin/sh, sleep and date (any Linux distribution image or busybox has them).", e);
@@ -256,7 +259,7 @@ namespace Sandbox.Lifecycle
                 "Check the name, log in to the registry, or build/import the image on the engine first.");
         }
 
-        static readonly Regex ReferencePattern = new Regex(@"^(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::\d+)?/|[a-zA-Z0-9-]+:\d+/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$");
+        static readonly Regex ReferencePattern = new Regex(@"^(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::\d+)?/|[a-zA-Z0-9-]+:\d+/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})??\z");
 
         public static void ValidateImageReference(string image)
         {

@@ -24,5 +24,15 @@ namespace Sandbox.Lifecycle
         public string? User { get; set; }
         /// <summary>A read-only root file system; /workspace and /tmp stay writable.</summary>
         public bool ReadOnlyRoot { get; set; }
+
+        static readonly System.Text.RegularExpressions.Regex UserPattern =
+            new System.Text.RegularExpressions.Regex(@"^[a-zA-Z0-9_][a-zA-Z0-9_.-]*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]*)?\z");
+
+        public static void ValidateUser(string user)
+        {
+            if (!UserPattern.IsMatch(user))
+                throw new SandboxException("InvalidUser", SandboxErrorKind.InvalidArgument,
+                    $"'{user}' is not a user. Use a name or uid, optionally with a group: 1000, nobody, 1000:1000.", user);
+        }
     }
 }
