@@ -90,7 +90,7 @@ function Get-TestContainer {
 function Remove-TestContainer {
     # Removes every container this file made, whatever happened in the tests.
     $ids = @(Get-TestContainer | ForEach-Object Id)
-    if ($ids.Count) { docker rm -f @ids *> $null }
+    if ($ids.Count) { docker rm -f -v @ids *> $null }
 }
 
 function Complete-SandboxTest {

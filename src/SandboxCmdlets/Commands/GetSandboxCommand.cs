@@ -31,6 +31,7 @@ namespace Sandbox.Commands
         protected override void ProcessRecord()
         {
             var all = new List<Sandbox>();
+            _anEngineFailed = false;
             foreach (var host in DockerHost ?? new string?[] { null })
             {
                 try
@@ -38,7 +39,7 @@ namespace Sandbox.Commands
                     var manager = Connect(ResolveEndpoint(host));
                     all.AddRange(Run(c => manager.ListAsync(c)));
                 }
-                catch (SandboxException e) { WriteSandboxError(e, host); }
+                catch (SandboxException e) { WriteSandboxError(e, host); _anEngineFailed = true; }
             }
 
             IEnumerable<Sandbox> result = all;
@@ -47,6 +48,8 @@ namespace Sandbox.Commands
             if (ProjectId != null) result = Filter(result, ProjectId, "project id", (s, p) => s.ProjectId != null && p.IsMatch(s.ProjectId), allowWildcards: true);
             foreach (var sandbox in result) WriteObject(sandbox);
         }
+
+        bool _anEngineFailed;
 
         sealed class Pattern
         {
@@ -66,7 +69,8 @@ namespace Sandbox.Commands
                 List<Sandbox> matches;
                 try { matches = list.Where(s => match(s, pattern)).ToList(); }
                 catch (WildcardPatternException e) { WriteError(InvalidWildcard(value, e)); continue; }
-                if (matches.Count == 0 && !(allowWildcards && WildcardPattern.ContainsWildcardCharacters(value))) WriteError(NotFound(what, value));
+                // An engine that could not be asked may hold it: that engine's error already said so.
+                if (matches.Count == 0 && !_anEngineFailed && !(allowWildcards && WildcardPattern.ContainsWildcardCharacters(value))) WriteError(NotFound(what, value));
                 kept.AddRange(matches);
             }
             return kept.GroupBy(s => s.DockerHost + "|" + s.Id).Select(g => g.First()).ToList();

@@ -134,9 +134,9 @@ namespace Sandbox.Commands
                     foreach (var old in running)
                     {
                         if (!ShouldProcess($"{old.Name} ({old.ShortId})", "Replace sandbox")) return null;
-                        SandboxHooks.TryRunOnKill(Events, old, WriteWarning);
-                        CleanupEngine.Instance.Untrack(old.Id);
                         Run(c => manager.RemoveAsync(old, c));
+                        CleanupEngine.Instance.Untrack(old.Id);
+                        SandboxHooks.TryRunOnKill(Events, old, WriteWarning);
                         SandboxHooks.RaiseStopped(old);
                     }
                 }

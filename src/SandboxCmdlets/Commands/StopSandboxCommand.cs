@@ -27,8 +27,8 @@ namespace Sandbox.Commands
                 if (All || Expired)
                 {
                     var manager = Connect(ResolveEndpoint(DockerHost));
-                    var list = Run(c => manager.ListAsync(c));
-                    targets = list.Where(s => All || s.IsExpired).Select(s => (s, manager)).ToList();
+                    var list = All ? Run(c => manager.ListAsync(c)).ToArray() : Run(c => manager.ListExpiredAsync(c));
+                    targets = list.Select(s => (s, manager)).ToList();
                 }
                 else targets = ResolveTargets();
             }
@@ -37,11 +37,12 @@ namespace Sandbox.Commands
             foreach (var (sandbox, manager) in targets)
             {
                 if (!ShouldProcess($"{sandbox.Name} ({sandbox.ShortId}) on {sandbox.DockerHost}", "Stop and remove sandbox")) continue;
-                SandboxHooks.TryRunOnKill(Events, sandbox, WriteWarning);
-                CleanupEngine.Instance.Untrack(sandbox.Id);
                 bool removed;
                 try { removed = Run(c => manager.RemoveAsync(sandbox, c)); }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); continue; }
+                // Only once it is gone: a removal that failed keeps its hook and its place in the cleanup engine.
+                CleanupEngine.Instance.Untrack(sandbox.Id);
+                SandboxHooks.TryRunOnKill(Events, sandbox, WriteWarning);
                 if (!removed) WriteVerbose($"Sandbox '{sandbox.Name}' was already gone.");
                 sandbox.State = "removed";
                 SandboxHooks.RaiseStopped(sandbox);

@@ -22,12 +22,12 @@ namespace Sandbox.Commands
             }
             finally
             {
-                SandboxHooks.TryRunOnKill(Events, sandbox, WriteWarning);
-                CleanupEngine.Instance.Untrack(sandbox.Id);
                 try
                 {
                     var manager = Connect(EndpointOf(sandbox));
                     Run(c => manager.RemoveAsync(sandbox, System.Threading.CancellationToken.None));
+                    CleanupEngine.Instance.Untrack(sandbox.Id);
+                    SandboxHooks.TryRunOnKill(Events, sandbox, WriteWarning);
                     SandboxHooks.RaiseStopped(sandbox);
                 }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); }

@@ -96,7 +96,11 @@ namespace Sandbox.Exec
                 return outcome;
             }
 
-            var inspect = await InspectAsync(execId, CancellationToken.None).ConfigureAwait(false);
+            // A stream that ended because the engine went away looks like the end of output: the exit code tells.
+            ContainerExecInspectResponse? inspect;
+            try { inspect = await _engine.Client.Exec.InspectContainerExecAsync(execId, CancellationToken.None).ConfigureAwait(false); }
+            catch (DockerApiException) { inspect = null; }
+            catch (Exception e) { throw DockerEngine.Translate(e, _engine.Endpoint); }
             outcome.ExitCode = (int)(inspect?.ExitCode ?? -1);
             outcome.Duration = clock.Elapsed;
             if (runtimeFailure != null)

@@ -51,7 +51,7 @@ namespace Sandbox.Files
         /// the one folder's contents rather than the folder.
         /// </summary>
         public async Task<TransferResult> UploadAsync(string containerId, IReadOnlyList<string> localPaths, string destination, bool contentsOnly,
-            IProgress<TransferProgress>? progress, CancellationToken cancel)
+            IProgress<TransferProgress>? progress, CancellationToken cancel, (int Uid, int Gid)? owner = null)
         {
             var destStat = await StatAsync(containerId, destination, cancel).ConfigureAwait(false);
             string extractDir;
@@ -96,7 +96,7 @@ namespace Sandbox.Files
                 var output = pipe.Writer.AsStream();
                 try
                 {
-                    var tar = new TarWriter(output);
+                    var tar = new TarWriter(output) { OwnerUid = owner?.Uid ?? 0, OwnerGid = owner?.Gid ?? 0 };
                     foreach (var item in items)
                     {
                         state.CurrentPath = item.Info.FullName;
@@ -234,9 +234,21 @@ namespace Sandbox.Files
                         case TarEntryType.File:
                             if (PathSafety.IsLink(target)) File.Delete(target);
                             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                            using (var file = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+                            // Written under a temporary name and renamed when complete: an interrupted copy leaves no truncated file.
+                            var partial = target + ".sandbox-partial";
+                            try
                             {
-                                await reader.CopyDataAsync(file, n => { state.BytesDone += n; result.Bytes += n; progress?.Report(state); }, cancel).ConfigureAwait(false);
+                                using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+                                {
+                                    await reader.CopyDataAsync(file, n => { state.BytesDone += n; result.Bytes += n; progress?.Report(state); }, cancel).ConfigureAwait(false);
+                                }
+                                if (File.Exists(target)) File.Delete(target);
+                                File.Move(partial, target);
+                            }
+                            catch
+                            {
+                                try { File.Delete(partial); } catch (IOException) { }
+                                throw;
                             }
                             SetMode(target, entry.Mode);
                             result.Files++;
@@ -274,6 +286,11 @@ namespace Sandbox.Files
                 }
             }
             catch (ObjectDisposedException) when (cancel.IsCancellationRequested) { throw new OperationCanceledException(cancel); }
+            catch (Exception e) when (cancel.IsCancellationRequested && (e is IOException || e is System.Net.Http.HttpRequestException)) { throw new OperationCanceledException(cancel); }
+            catch (Exception e) when (e is IOException || e is System.Net.Http.HttpRequestException || e is System.Net.Sockets.SocketException)
+            {
+                throw DockerEngine.Translate(e, _engine.Endpoint);
+            }
             return result;
         }
 

@@ -15,6 +15,10 @@ namespace Sandbox.Files
 
         public TarWriter(Stream output) => _output = output;
 
+        /// <summary>The numeric owner written into every entry (the engine keeps it when asked to copy owners).</summary>
+        public int OwnerUid { get; set; }
+        public int OwnerGid { get; set; }
+
         public Task WriteDirectoryAsync(string name, int mode, DateTime modified, CancellationToken cancel) =>
             WriteHeaderAsync(name.TrimEnd('/') + "/", mode, modified, 0, '5', null, cancel);
 
@@ -69,8 +73,8 @@ namespace Sandbox.Files
             var header = new byte[Block];
             Array.Copy(name, header, Math.Min(100, name.Length));
             WriteOctal(header, 100, 8, mode & 0xFFF);
-            WriteOctal(header, 108, 8, 0);
-            WriteOctal(header, 116, 8, 0);
+            WriteOctal(header, 108, 8, OwnerUid);
+            WriteOctal(header, 116, 8, OwnerGid);
             WriteSize(header, 124, size);
             var seconds = (long)Math.Max(0, (modified.ToUniversalTime() - UnixTime.Epoch).TotalSeconds);
             WriteOctal(header, 136, 12, seconds);

@@ -53,13 +53,14 @@ namespace Sandbox.Hosting
         public static bool TryRunOnKill(PSEventManager events, Sandbox sandbox, Action<string> warn)
         {
             if (!Hooks.TryRemove(sandbox.Id, out var hook)) return false;
-            foreach (var subscriber in hook.Events.Subscribers.Where(s => s.SourceIdentifier == KillEventPrefix + sandbox.Id).ToList())
-                hook.Events.UnsubscribeEvent(subscriber);
             if (!ReferenceEquals(hook.Events, events))
             {
+                // The owning session runs it, through its subscription's action (which then unregisters itself).
                 hook.Events.GenerateEvent(KillEventPrefix + sandbox.Id, null, new object[] { sandbox, hook.OnKill }, null);
                 return true;
             }
+            foreach (var subscriber in hook.Events.Subscribers.Where(s => s.SourceIdentifier == KillEventPrefix + sandbox.Id).ToList())
+                hook.Events.UnsubscribeEvent(subscriber);
             try { Invoke(hook.OnKill, sandbox); }
             catch (Exception e) { warn($"The -OnKill hook of sandbox '{sandbox.Name}' failed: {(e is RuntimeException r ? r.ErrorRecord.ToString() : e.Message)}"); }
             return true;

@@ -118,7 +118,7 @@ namespace Sandbox.Lifecycle
         /// <summary>Removes every sandbox on the engine whose expiry label has passed, whoever made it; returns them.</summary>
         public async Task<Sandbox[]> SweepAsync(SandboxManager manager, CancellationToken cancel)
         {
-            var expired = (await manager.ListAsync(cancel).ConfigureAwait(false)).Where(s => s.IsExpired).ToArray();
+            var expired = await manager.ListExpiredAsync(cancel).ConfigureAwait(false);
             foreach (var sandbox in expired)
             {
                 await manager.RemoveAsync(sandbox, cancel).ConfigureAwait(false);

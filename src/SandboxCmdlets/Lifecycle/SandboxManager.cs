@@ -89,7 +89,11 @@ namespace Sandbox.Lifecycle
             {
                 await Client.Containers.StartContainerAsync(id, new ContainerStartParameters(), CancellationToken.None).ConfigureAwait(false);
                 if (spec.CopyCode && spec.CodePath != null)
-                    await new ArchiveTransfer(Engine).UploadAsync(id, new[] { spec.CodePath }, spec.WorkingDirectory, contentsOnly: true, copyProgress, cancel).ConfigureAwait(false);
+                {
+                    // Copied files would belong to root; the sandbox's own user must be able to change its code.
+                    var owner = spec.User != null ? await NumericUserAsync(id).ConfigureAwait(false) : null;
+                    await new ArchiveTransfer(Engine).UploadAsync(id, new[] { spec.CodePath }, spec.WorkingDirectory, contentsOnly: true, copyProgress, cancel, owner).ConfigureAwait(false);
+                }
                 cancel.ThrowIfCancellationRequested();
                 var inspect = await Client.Containers.InspectContainerAsync(id, CancellationToken.None).ConfigureAwait(false);
                 var sandbox = Attach(SandboxMapper.FromInspect(inspect, Host));
@@ -168,6 +172,21 @@ namespace Sandbox.Lifecycle
                 StopTimeout = TimeSpan.FromSeconds(1),
                 HostConfig = host,
             };
+        }
+
+        /// <summary>The uid and gid the sandbox's processes run as, asked of the sandbox itself (names resolve there).</summary>
+        async Task<(int Uid, int Gid)?> NumericUserAsync(string id)
+        {
+            var exec = await Client.Exec.CreateContainerExecAsync(id, new ContainerExecCreateParameters
+            {
+                Cmd = new List<string> { "/bin/sh", "-c", "echo $(id -u) $(id -g)" },
+                AttachStdout = true,
+                AttachStderr = true,
+            }, CancellationToken.None).ConfigureAwait(false);
+            using var stream = await Client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), CancellationToken.None).ConfigureAwait(false);
+            var (stdout, _) = await stream.ReadOutputToEndAsync(CancellationToken.None).ConfigureAwait(false);
+            var parts = stdout.Trim().Split(' ');
+            return parts.Length == 2 && int.TryParse(parts[0], out var uid) && int.TryParse(parts[1], out var gid) ? (uid, gid) : ((int, int)?)null;
         }
 
         static Dictionary<string, string> WithDeadlineVolume(Dictionary<string, string> labels, string volume)
@@ -294,6 +313,18 @@ namespace Sandbox.Lifecycle
                 return sandboxes;
             }
             catch (Exception e) { throw DockerEngine.Translate(e, Engine.Endpoint); }
+        }
+
+        /// <summary>
+        /// Sandboxes whose deadline has passed. Unlike a listing, this reads every running sandbox's deadline file, so a
+        /// deadline another process shortened counts too.
+        /// </summary>
+        public async Task<Sandbox[]> ListExpiredAsync(CancellationToken cancel)
+        {
+            var sandboxes = await ListAsync(cancel).ConfigureAwait(false);
+            var running = sandboxes.Where(s => !s.IsExpired && s.State == "running" && s.Labels.ContainsKey(SandboxLabels.DeadlineVolume));
+            await Task.WhenAll(running.Select(s => RefreshDeadlineAsync(s, cancel))).ConfigureAwait(false);
+            return sandboxes.Where(s => s.IsExpired).ToArray();
         }
 
         /// <summary>Finds one of this module's sandboxes by full id, id prefix or name; null when none.</summary>
