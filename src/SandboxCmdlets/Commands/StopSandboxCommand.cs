@@ -43,6 +43,7 @@ namespace Sandbox.Commands
                 try { removed = Run(c => manager.RemoveAsync(sandbox, c)); }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); continue; }
                 if (!removed) WriteVerbose($"Sandbox '{sandbox.Name}' was already gone.");
+                Completion.CompletionSource.Invalidate();
                 sandbox.State = "removed";
                 SandboxHooks.RaiseStopped(sandbox);
                 if (PassThru) WriteObject(sandbox);

@@ -28,6 +28,7 @@ namespace Sandbox.Commands
                 {
                     var manager = Connect(EndpointOf(sandbox));
                     Run(c => manager.RemoveAsync(sandbox, System.Threading.CancellationToken.None));
+                    Completion.CompletionSource.Invalidate();
                     SandboxHooks.RaiseStopped(sandbox);
                 }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); }
