@@ -5,7 +5,8 @@
 .DESCRIPTION
     Tasks (run in the order given; each runs at most once, and Test/Demo run Build first):
       Build   dotnet publish src/SandboxCmdlets for net8.0 and netstandard2.0 and lay out
-              output/Sandbox/<version>/ (psd1, psm1, Format.ps1xml, bin/<tfm>/, en-US/ help).
+              output/Sandbox/<version>/ (psd1, psm1, Format.ps1xml, bin/<tfm>/, en-US/ help); on net8.0
+              the dependencies go to bin/net8.0/deps (the module's own AssemblyLoadContext).
       Help    docs/en-US/*.md -> en-US/Sandbox.dll-Help.xml (MAML) and about_*.help.txt
               (part of Build when docs/en-US has pages).
       Test    build the local test image, start the test registry (127.0.0.1:5000) and sshd
@@ -113,12 +114,28 @@ function Invoke-Build {
         Invoke-Native dotnet @('publish', $Project, '-c', $Configuration, '-f', $tfm,
             '-o', (Join-Path $dest "bin/$tfm"), '--nologo', '-v', 'quiet', '-clp:NoSummary')
     }
+    Move-DependenciesAside (Join-Path $dest 'bin/net8.0')
     foreach ($file in 'Sandbox.psd1', 'Sandbox.psm1', 'Sandbox.Format.ps1xml') {
         $source = Join-Path $ModuleSource $file
         if (Test-Path $source) { Copy-Item -LiteralPath $source -Destination $dest }
         else { Write-Warning "module/$file is missing" }
     }
     if (Get-ChildItem (Join-Path $Root 'docs/en-US') -Filter *.md -ErrorAction SilentlyContinue) { Write-HelpFiles }
+}
+
+# PowerShell 7: only Sandbox.dll stays in bin/net8.0 (it loads into the default context); its dependencies go to
+# bin/net8.0/deps, a folder PowerShell never probes, where Sandbox.Hosting.DependencyLoadContext loads them into the
+# module's own AssemblyLoadContext. bin/netstandard2.0 (Windows PowerShell, no load contexts) stays flat.
+function Move-DependenciesAside([string] $BinPath) {
+    $deps = Join-Path $BinPath 'deps'
+    $null = New-Item -ItemType Directory -Force -Path $deps
+    Remove-Item -LiteralPath (Join-Path $BinPath 'Sandbox.deps.json') -ErrorAction SilentlyContinue   # describes the flat layout
+    Get-ChildItem -LiteralPath $BinPath -File |
+        Where-Object Name -NotIn 'Sandbox.dll', 'Sandbox.pdb' |
+        Move-Item -Destination $deps
+    foreach ($dir in Get-ChildItem -LiteralPath $BinPath -Directory | Where-Object Name -NotIn 'deps', 'en-US') {
+        Move-Item -LiteralPath $dir.FullName -Destination $deps   # runtimes/, satellite resources of the dependencies
+    }
 }
 
 function Invoke-Help {
