@@ -14,6 +14,9 @@
               project(s) under tests/ and the Pester tests in tests/Pester; ends with the line
               "N passed, N failed, N skipped".
       Demo    run examples/demo.ps1 against the built module in a real sandbox.
+      Package build, then make output/packages/Sandbox.<version>.nupkg for the PowerShell Gallery with
+              PSResourceGet (tools/New-ModulePackage.ps1: Publish-PSResource to a local folder repository
+              registered for the occasion and unregistered again).
       Bench   time the module against the docker CLI (and the Python SDK) in the same run: tests/bench/Invoke-Benchmark.ps1;
               table on screen, JSON in output/bench/bench.json.
       Clean   remove output/.
@@ -25,7 +28,7 @@
 #>
 [CmdletBinding()]
 param(
-    # Build, Help, Test, Demo, Clean; several as "Clean Build" or "Clean,Build".
+    # Build, Help, Test, Demo, Package, Bench, Clean; several as "Clean Build" or "Clean,Build".
     [Parameter(Position = 0, ValueFromRemainingArguments)]
     [string[]] $Task = 'Build',
 
@@ -60,7 +63,7 @@ $env:DOTNET_NOLOGO = '1'
 
 $script:Done = [Collections.Generic.HashSet[string]]::new([StringComparer]::OrdinalIgnoreCase)
 
-$Tasks = 'Build', 'Help', 'Test', 'Demo', 'Bench', 'Clean'
+$Tasks = 'Build', 'Help', 'Test', 'Demo', 'Package', 'Bench', 'Clean'
 $Task = @(foreach ($t in $Task -split ',' | ForEach-Object Trim | Where-Object { $_ }) {
         if ($t -notin $Tasks) { Write-Host "build.ps1: unknown task or argument '$t' (tasks: $($Tasks -join ', '))" -ForegroundColor Red; exit 2 }
         $Tasks | Where-Object { $_ -eq $t }   # canonical spelling
@@ -120,6 +123,7 @@ function Invoke-Build {
         if (Test-Path $source) { Copy-Item -LiteralPath $source -Destination $dest }
         else { Write-Warning "module/$file is missing" }
     }
+    Copy-Item -LiteralPath (Join-Path $Root 'LICENSE') -Destination $dest   # ships in the package
     if (Get-ChildItem (Join-Path $Root 'docs/en-US') -Filter *.md -ErrorAction SilentlyContinue) { Write-HelpFiles }
 }
 
@@ -316,6 +320,14 @@ function Invoke-Bench {
     Write-Step 'Bench: tests/bench/Invoke-Benchmark.ps1'
     & dotnet tool run pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/bench/Invoke-Benchmark.ps1')
     if ($LASTEXITCODE -ne 0) { Write-Host "Bench failed (exit code $LASTEXITCODE)" -ForegroundColor Red; $script:ExitCode = 1 }
+}
+
+function Invoke-Package {
+    Invoke-Task Build
+    $packages = Join-Path $Output 'packages'
+    Write-Step "Package: Publish-PSResource -> $packages"
+    $nupkg = & (Join-Path $Root 'tools/New-ModulePackage.ps1') -ModulePath (Get-ModuleOutputPath) -DestinationPath $packages
+    Write-Host "    $($nupkg.FullName) ($([Math]::Round($nupkg.Length / 1MB, 1)) MB)" -ForegroundColor DarkGray
 }
 
 function Invoke-Demo {
