@@ -33,7 +33,7 @@
 - Deadlines that hold without PowerShell: enforced inside the container, by the cleanup engine and by sweeps.
 - Resource limits and security defaults (capabilities dropped, no-new-privileges, pids limit); ports published on
   127.0.0.1 and tunnelled over SSH for remote engines; file copy in and out with path checks.
-- Help (Get-Help, about_Sandbox), tab completion, table views.
+- Help (Get-Help, about_Sandbox), tab completion, table views, -AsJob and progress bars.
 - PowerShell 7: the dependencies load into the module's own AssemblyLoadContext, so other modules' versions of the
   same assemblies do not conflict. Windows PowerShell 5.1 uses the netstandard2.0 build.
 '@
