@@ -5,7 +5,8 @@
 .DESCRIPTION
     Tasks (run in the order given; each runs at most once, and Test/Demo run Build first):
       Build   dotnet publish src/SandboxCmdlets for net8.0 and netstandard2.0 and lay out
-              output/Sandbox/<version>/ (psd1, psm1, Format.ps1xml, bin/<tfm>/, en-US/ help).
+              output/Sandbox/<version>/ (psd1, psm1, Format.ps1xml, bin/<tfm>/, en-US/ help); on net8.0
+              the dependencies go to bin/net8.0/deps (the module's own AssemblyLoadContext).
       Help    docs/en-US/*.md -> en-US/Sandbox.dll-Help.xml (MAML) and about_*.help.txt
               (part of Build when docs/en-US has pages).
       Test    build the local test image, start the test registry (127.0.0.1:5000) and sshd
@@ -13,6 +14,9 @@
               project(s) under tests/ and the Pester tests in tests/Pester; ends with the line
               "N passed, N failed, N skipped".
       Demo    run examples/demo.ps1 against the built module in a real sandbox.
+      Package build, then make output/packages/Sandbox.<version>.nupkg for the PowerShell Gallery with
+              PSResourceGet (tools/New-ModulePackage.ps1: Publish-PSResource to a local folder repository
+              registered for the occasion and unregistered again).
       Bench   time the module against the docker CLI (and the Python SDK) in the same run: tests/bench/Invoke-Benchmark.ps1;
               table on screen, JSON in output/bench/bench.json.
       Clean   remove output/.
@@ -24,7 +28,7 @@
 #>
 [CmdletBinding()]
 param(
-    # Build, Help, Test, Demo, Clean; several as "Clean Build" or "Clean,Build".
+    # Build, Help, Test, Demo, Package, Bench, Clean; several as "Clean Build" or "Clean,Build".
     [Parameter(Position = 0, ValueFromRemainingArguments)]
     [string[]] $Task = 'Build',
 
@@ -59,7 +63,7 @@ $env:DOTNET_NOLOGO = '1'
 
 $script:Done = [Collections.Generic.HashSet[string]]::new([StringComparer]::OrdinalIgnoreCase)
 
-$Tasks = 'Build', 'Help', 'Test', 'Demo', 'Bench', 'Clean'
+$Tasks = 'Build', 'Help', 'Test', 'Demo', 'Package', 'Bench', 'Clean'
 $Task = @(foreach ($t in $Task -split ',' | ForEach-Object Trim | Where-Object { $_ }) {
         if ($t -notin $Tasks) { Write-Host "build.ps1: unknown task or argument '$t' (tasks: $($Tasks -join ', '))" -ForegroundColor Red; exit 2 }
         $Tasks | Where-Object { $_ -eq $t }   # canonical spelling
@@ -113,12 +117,29 @@ function Invoke-Build {
         Invoke-Native dotnet @('publish', $Project, '-c', $Configuration, '-f', $tfm,
             '-o', (Join-Path $dest "bin/$tfm"), '--nologo', '-v', 'quiet', '-clp:NoSummary')
     }
+    Move-DependenciesAside (Join-Path $dest 'bin/net8.0')
     foreach ($file in 'Sandbox.psd1', 'Sandbox.psm1', 'Sandbox.Format.ps1xml') {
         $source = Join-Path $ModuleSource $file
         if (Test-Path $source) { Copy-Item -LiteralPath $source -Destination $dest }
         else { Write-Warning "module/$file is missing" }
     }
+    Copy-Item -LiteralPath (Join-Path $Root 'LICENSE') -Destination $dest   # ships in the package
     if (Get-ChildItem (Join-Path $Root 'docs/en-US') -Filter *.md -ErrorAction SilentlyContinue) { Write-HelpFiles }
+}
+
+# PowerShell 7: only Sandbox.dll stays in bin/net8.0 (it loads into the default context); its dependencies go to
+# bin/net8.0/deps, a folder PowerShell never probes, where Sandbox.Hosting.DependencyLoadContext loads them into the
+# module's own AssemblyLoadContext. bin/netstandard2.0 (Windows PowerShell, no load contexts) stays flat.
+function Move-DependenciesAside([string] $BinPath) {
+    $deps = Join-Path $BinPath 'deps'
+    $null = New-Item -ItemType Directory -Force -Path $deps
+    Remove-Item -LiteralPath (Join-Path $BinPath 'Sandbox.deps.json') -ErrorAction SilentlyContinue   # describes the flat layout
+    Get-ChildItem -LiteralPath $BinPath -File |
+        Where-Object Name -NotIn 'Sandbox.dll', 'Sandbox.pdb' |
+        Move-Item -Destination $deps
+    foreach ($dir in Get-ChildItem -LiteralPath $BinPath -Directory | Where-Object Name -NotIn 'deps', 'en-US') {
+        Move-Item -LiteralPath $dir.FullName -Destination $deps   # runtimes/, satellite resources of the dependencies
+    }
 }
 
 function Invoke-Help {
@@ -299,6 +320,14 @@ function Invoke-Bench {
     Write-Step 'Bench: tests/bench/Invoke-Benchmark.ps1'
     & dotnet tool run pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/bench/Invoke-Benchmark.ps1')
     if ($LASTEXITCODE -ne 0) { Write-Host "Bench failed (exit code $LASTEXITCODE)" -ForegroundColor Red; $script:ExitCode = 1 }
+}
+
+function Invoke-Package {
+    Invoke-Task Build
+    $packages = Join-Path $Output 'packages'
+    Write-Step "Package: Publish-PSResource -> $packages"
+    $nupkg = & (Join-Path $Root 'tools/New-ModulePackage.ps1') -ModulePath (Get-ModuleOutputPath) -DestinationPath $packages
+    Write-Host "    $($nupkg.FullName) ($([Math]::Round($nupkg.Length / 1MB, 1)) MB)" -ForegroundColor DarkGray
 }
 
 function Invoke-Demo {

@@ -23,9 +23,20 @@
     AliasesToExport        = @()
     PrivateData            = @{
         PSData = @{
-            Tags         = @('Docker', 'Sandbox', 'Container', 'Isolation', 'CodeExecution', 'PSEdition_Core', 'PSEdition_Desktop', 'Linux', 'Windows', 'MacOS')
-            LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ReleaseNotes = 'First release: New-Sandbox, Invoke-SandboxCommand, Copy-SandboxItem, Get-Sandbox, Stop-Sandbox, Use-Sandbox on the local engine.'
+            Tags         = @('Docker', 'Sandbox', 'Container', 'Isolation', 'CodeExecution', 'SSH', 'PSEdition_Core', 'PSEdition_Desktop', 'Linux', 'Windows', 'MacOS')
+            LicenseUri   = 'https://github.com/sandbox-ps/Sandbox/blob/main/LICENSE'
+            ProjectUri   = 'https://github.com/sandbox-ps/Sandbox'
+            ReleaseNotes = @'
+0.1.0, first release.
+- New-Sandbox, Invoke-SandboxCommand, Copy-SandboxItem, Get-Sandbox, Set-Sandbox, Stop-Sandbox and Use-Sandbox.
+- Local engines and remote ones over ssh:// (host keys checked against known_hosts) or tcp:// with TLS; Docker contexts.
+- Deadlines that hold without PowerShell: enforced inside the container, by the cleanup engine and by sweeps.
+- Resource limits and security defaults (capabilities dropped, no-new-privileges, pids limit); ports published on
+  127.0.0.1 and tunnelled over SSH for remote engines; file copy in and out with path checks.
+- Help (Get-Help, about_Sandbox), tab completion, table views, -AsJob and progress bars.
+- PowerShell 7: the dependencies load into the module's own AssemblyLoadContext, so other modules' versions of the
+  same assemblies do not conflict. Windows PowerShell 5.1 uses the netstandard2.0 build.
+'@
         }
     }
 }

@@ -4,12 +4,13 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using Sandbox.Files;
+using Sandbox.Hosting;
 using Sandbox.Lifecycle;
 
 namespace Sandbox.Commands
 {
     [Cmdlet(VerbsCommon.Copy, "SandboxItem", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = BySandbox)]
-    [OutputType(typeof(string), typeof(FileSystemInfo))]
+    [OutputType(typeof(string), typeof(FileSystemInfo), typeof(Job))]
     public sealed class CopySandboxItemCommand : SandboxTargetCmdletBase
     {
         [Parameter(Position = 0)]
@@ -38,6 +39,11 @@ namespace Sandbox.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        [Parameter]
+        public SwitchParameter AsJob { get; set; }
+
+        SandboxJobLauncher? _job;
+
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
@@ -47,10 +53,17 @@ namespace Sandbox.Commands
             if (ToSandbox && FromSandbox)
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException("Use -ToSandbox (the default) or -FromSandbox, not both."),
                     "ConflictingSwitches", ErrorCategory.InvalidArgument, null));
+            if (AsJob) _job = new SandboxJobLauncher(this);
+        }
+
+        protected override void EndProcessing()
+        {
+            if (_job != null) WriteObject(_job.Start());
         }
 
         protected override void ProcessRecord()
         {
+            if (_job != null) { _job.AddPipelineInput(); return; }
             List<(Sandbox Sandbox, SandboxManager Manager)> targets;
             try { targets = ResolveTargets(); }
             catch (SandboxException e) { WriteSandboxError(e); return; }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using Sandbox.Completion;
 using Sandbox.Lifecycle;
 
 namespace Sandbox.Commands
@@ -13,15 +14,18 @@ namespace Sandbox.Commands
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(SandboxNameCompleter))]
         public string[]? Name { get; set; }
 
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(SandboxIdCompleter))]
         public string[]? Id { get; set; }
 
         [Parameter]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(SandboxProjectIdCompleter))]
         public string[]? ProjectId { get; set; }
 
         [Parameter]

@@ -3,12 +3,13 @@ using System.Collections;
 using System.Linq;
 using System.Management.Automation;
 using Sandbox.Exec;
+using Sandbox.Hosting;
 using Sandbox.Lifecycle;
 
 namespace Sandbox.Commands
 {
     [Cmdlet(VerbsLifecycle.Invoke, "SandboxCommand", DefaultParameterSetName = BySandbox)]
-    [OutputType(typeof(string), typeof(SandboxCommandResult))]
+    [OutputType(typeof(string), typeof(SandboxCommandResult), typeof(Job))]
     public sealed class InvokeSandboxCommandCommand : SandboxTargetCmdletBase
     {
         [Parameter(Position = 0)]
@@ -38,6 +39,11 @@ namespace Sandbox.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        [Parameter]
+        public SwitchParameter AsJob { get; set; }
+
+        SandboxJobLauncher? _job;
+
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
@@ -47,10 +53,17 @@ namespace Sandbox.Commands
             if ((Command == null) == (ArgumentList == null))
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give the command as -Command 'text' (run by /bin/sh -c) or as -ArgumentList program, arg, ... (run without a shell), not both."),
                     Command == null ? "CommandRequired" : "CommandAndArgumentList", ErrorCategory.InvalidArgument, null));
+            if (AsJob) _job = new SandboxJobLauncher(this);
+        }
+
+        protected override void EndProcessing()
+        {
+            if (_job != null) WriteObject(_job.Start());
         }
 
         protected override void ProcessRecord()
         {
+            if (_job != null) { _job.AddPipelineInput(); return; }
             System.Collections.Generic.List<(Sandbox Sandbox, SandboxManager Manager)> targets;
             try { targets = ResolveTargets(); }
             catch (SandboxException e) { WriteSandboxError(e); return; }

@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using Sandbox.Completion;
 using Sandbox.Endpoints;
 using Sandbox.Files;
 using Sandbox.Hosting;
@@ -23,6 +24,7 @@ namespace Sandbox.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(SandboxProjectIdCompleter))]
         public string? ProjectId { get; set; }
 
         [Parameter]
@@ -33,6 +35,7 @@ namespace Sandbox.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ImageCompleter))]
         public string? Image { get; set; }
 
         [Parameter]
@@ -137,6 +140,7 @@ namespace Sandbox.Commands
                         Run(c => manager.RemoveAsync(old, c));
                         CleanupEngine.Instance.Untrack(old.Id);
                         SandboxHooks.TryRunOnKill(Events, old, WriteWarning);
+                        CompletionSource.Invalidate();
                         SandboxHooks.RaiseStopped(old);
                     }
                 }
@@ -165,6 +169,7 @@ namespace Sandbox.Commands
             }
 
             CleanupEngine.Instance.Track(sandbox, endpoint);
+            CompletionSource.Invalidate();
             SandboxHooks.Attach(Events);
             if (OnKill != null) SandboxHooks.RegisterOnKill(Events, sandbox, OnKill);
             if (OnStart != null)

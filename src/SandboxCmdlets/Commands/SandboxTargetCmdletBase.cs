@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using Sandbox.Completion;
 using Sandbox.Lifecycle;
 
 namespace Sandbox.Commands
@@ -19,15 +20,18 @@ namespace Sandbox.Commands
 
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ById)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(SandboxIdCompleter))]
         public string[] Id { get; set; } = null!;
 
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(SandboxNameCompleter))]
         public string[] Name { get; set; } = null!;
 
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByProject)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(SandboxProjectIdCompleter))]
         public string[] ProjectId { get; set; } = null!;
 
         [Parameter]

@@ -44,6 +44,7 @@ namespace Sandbox.Commands
                 CleanupEngine.Instance.Untrack(sandbox.Id);
                 SandboxHooks.TryRunOnKill(Events, sandbox, WriteWarning);
                 if (!removed) WriteVerbose($"Sandbox '{sandbox.Name}' was already gone.");
+                Completion.CompletionSource.Invalidate();
                 sandbox.State = "removed";
                 SandboxHooks.RaiseStopped(sandbox);
                 if (PassThru) WriteObject(sandbox);

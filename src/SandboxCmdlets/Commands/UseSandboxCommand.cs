@@ -28,6 +28,7 @@ namespace Sandbox.Commands
                     Run(c => manager.RemoveAsync(sandbox, System.Threading.CancellationToken.None));
                     CleanupEngine.Instance.Untrack(sandbox.Id);
                     SandboxHooks.TryRunOnKill(Events, sandbox, WriteWarning);
+                    Completion.CompletionSource.Invalidate();
                     SandboxHooks.RaiseStopped(sandbox);
                 }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); }

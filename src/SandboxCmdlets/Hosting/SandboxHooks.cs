@@ -38,6 +38,9 @@ namespace Sandbox.Hosting
                 CleanupEngine.Instance.Expired += OnExpired;
         }
 
+        /// <summary>A runspace that is closing (a job's) hears no more events.</summary>
+        public static void Detach(PSEventManager events) => Runspaces.TryRemove(events, out _);
+
         public static void RegisterOnKill(PSEventManager events, Sandbox sandbox, ScriptBlock onKill)
         {
             Attach(events);
