@@ -109,6 +109,13 @@ public class DockerEndpointParseTests
     [Fact]
     public void Named_pipe()
     {
+        if (!OperatingSystem.IsWindows())
+        {
+            var refused = Assert.Throws<SandboxException>(() => DockerEndpoint.Parse("npipe:////./pipe/docker_engine"));
+            Assert.Equal("InvalidDockerHost", refused.ErrorId);
+            Assert.Contains("only on Windows", refused.Message);
+            return;
+        }
         var e = DockerEndpoint.Parse("npipe:////./pipe/docker_engine");
         Assert.Equal(EndpointKind.NamedPipe, e.Kind);
         Assert.True(e.IsLocal);
@@ -222,10 +229,10 @@ public sealed class EndpointResolverTests : IDisposable
     }
 
     [Fact]
-    public void Blank_explicit_host_falls_through()
+    public void Blank_explicit_host_is_an_error_not_the_default()
     {
         _env["DOCKER_HOST"] = "http://10.9.9.9:2375";
-        Assert.Equal("DOCKER_HOST", Resolver.Resolve("  ").Source);
+        Assert.Equal("InvalidDockerHost", Assert.Throws<SandboxException>(() => Resolver.Resolve("  ")).ErrorId);
     }
 
     [Fact]

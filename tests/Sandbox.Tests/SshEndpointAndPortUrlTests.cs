@@ -36,7 +36,6 @@ public class SshCredentialsTests
     [Theory]
     [InlineData("unix:///var/run/docker.sock")]
     [InlineData("tcp://127.0.0.1:2375")]
-    [InlineData("npipe:////./pipe/docker_engine")]
     public void Other_endpoints_ignore_ssh_credentials(string host)
     {
         var e = DockerEndpoint.Parse(host);
@@ -183,7 +182,6 @@ public class SandboxPortUrlTests
 
     [Theory]
     [InlineData("unix:///var/run/docker.sock", "127.0.0.1", "http://127.0.0.1:22000")]
-    [InlineData("npipe:////./pipe/docker_engine", "0.0.0.0", "http://localhost:22000")]
     [InlineData("tcp://docker.example.com:2376", "0.0.0.0", "http://docker.example.com:22000")]
     [InlineData("tcp://[fd00::5]:2376", "0.0.0.0", "http://[fd00::5]:22000")]
     [InlineData("ssh://root@10.1.2.3:2222", "0.0.0.0", "http://10.1.2.3:22000")]

@@ -9,11 +9,8 @@ namespace Sandbox.Hosting
     /// <summary>On import, sweeps expired sandboxes from the default engine in the background; on removal, stops the cleanup engine.</summary>
     public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {
-        static int _imports;
-
         public void OnImport()
         {
-            Interlocked.Increment(ref _imports);
             if (System.Environment.GetEnvironmentVariable("SANDBOX_NO_IMPORT_SWEEP") == "1") return;
             Task.Run(async () =>
             {
@@ -26,10 +23,8 @@ namespace Sandbox.Hosting
             });
         }
 
-        /// <summary>Only when the last runspace lets the module go: the others still rely on the cleanup engine.</summary>
         public void OnRemove(PSModuleInfo module)
         {
-            if (Interlocked.Decrement(ref _imports) > 0) return;
             SandboxHooks.Reset();
             CleanupEngine.Shutdown();
         }

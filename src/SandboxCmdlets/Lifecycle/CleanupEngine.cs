@@ -102,14 +102,7 @@ namespace Sandbox.Lifecycle
             try
             {
                 var engine = await DockerEngine.ConnectAsync(tracked.Endpoint, CancellationToken.None).ConfigureAwait(false);
-                var manager = new SandboxManager(engine);
-                // Another process may have moved the deadline with Set-Sandbox: the sandbox's deadline file says so.
-                if (await manager.RefreshDeadlineAsync(tracked.Sandbox, CancellationToken.None).ConfigureAwait(false) && !tracked.Sandbox.IsExpired)
-                {
-                    if (tracked.Sandbox.ExpiresAt == null) _tracked.TryRemove(tracked.Sandbox.Id, out _);
-                    return;
-                }
-                await manager.RemoveAsync(tracked.Sandbox, CancellationToken.None).ConfigureAwait(false);
+                await new SandboxManager(engine).RemoveAsync(tracked.Sandbox, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception) { return; /* kept tracked: retried next tick */ }
             if (_tracked.TryRemove(tracked.Sandbox.Id, out _)) Expired?.Invoke(tracked.Sandbox);

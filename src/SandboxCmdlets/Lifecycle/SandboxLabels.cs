@@ -29,8 +29,7 @@ namespace Sandbox.Lifecycle
 
         public static string ModuleVersion => typeof(SandboxLabels).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
-        /// <summary>Rounded up: a deadline may come a little late, never early.</summary>
-        public static long ToEpochSeconds(DateTime utc) => (long)Math.Ceiling((utc.ToUniversalTime() - Epoch).TotalSeconds);
+        public static long ToEpochSeconds(DateTime utc) => (long)(utc.ToUniversalTime() - Epoch).TotalSeconds;
 
         public static DateTime? ReadExpiry(IReadOnlyDictionary<string, string> labels)
         {

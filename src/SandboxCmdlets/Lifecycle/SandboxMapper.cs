@@ -18,7 +18,19 @@ namespace Sandbox.Lifecycle
                     HostPort = p.PublicPort ?? 0,
                 }));
 
-        public static Sandbox FromInspect(ContainerInspectResponse c, string dockerHost) =>
+        /// <summary>
+        /// From an inspect the deadline is the engine's creation time plus the timeout, to the millisecond: the label
+        /// holds whole seconds and would let the cleanup engine act up to a second early.
+        /// </summary>
+        public static Sandbox FromInspect(ContainerInspectResponse c, string dockerHost)
+        {
+            var sandbox = FromInspectLabels(c, dockerHost);
+            if (sandbox.TimeoutSec > 0 && sandbox.ExpiresAt != null && !DeadlineOverrides.Has(sandbox.Id))
+                sandbox.ExpiresAt = c.Created.ToUniversalTime().AddSeconds(sandbox.TimeoutSec);
+            return sandbox;
+        }
+
+        static Sandbox FromInspectLabels(ContainerInspectResponse c, string dockerHost) =>
             Build(c.ID, c.Name, c.Config?.Image ?? c.Image, c.State?.Status, c.Created, Labels(c.Config?.Labels), dockerHost,
                 (c.NetworkSettings?.Ports ?? new Dictionary<string, IList<PortBinding>>())
                     .Where(kv => kv.Value != null)
