@@ -59,7 +59,8 @@ public class SandboxLabelsTests
     {
         var labels = SandboxLabels.ForNewSandbox(new SandboxSpec { TimeoutSec = 5 }, Created);
         var expiry = SandboxLabels.ReadExpiry(labels);
-        Assert.Equal(Created.AddSeconds(5), expiry);
+        // Read as the end of the labelled second, so that nothing acts early.
+        Assert.Equal(Created.AddSeconds(6), expiry);
         Assert.Equal(DateTimeKind.Utc, expiry!.Value.Kind);
     }
 
@@ -88,7 +89,7 @@ public class SandboxLabelsTests
     public void ReadExpiry_reads_epoch_seconds()
     {
         var labels = new Dictionary<string, string> { [SandboxLabels.Expires] = CreatedEpoch.ToString() };
-        Assert.Equal(Created, SandboxLabels.ReadExpiry(labels));
+        Assert.Equal(Created.AddSeconds(1), SandboxLabels.ReadExpiry(labels));
     }
 
     [Fact]

@@ -115,7 +115,7 @@ public class SandboxMapperTests
         Assert.Equal("/code", s.CodePath);
         Assert.Equal("none", s.NetworkMode);
         Assert.Equal(created, s.CreatedAt);
-        Assert.Equal(created.AddSeconds(60), s.ExpiresAt);
+        Assert.Equal(created.AddSeconds(61), s.ExpiresAt);
         Assert.Equal(60, s.TimeoutSec);
         Assert.Equal(1L << 30, s.Limits.MemoryBytes);
         Assert.Equal(1.0, s.Limits.Cpus);

@@ -58,6 +58,8 @@ namespace Sandbox.Lifecycle
 
         public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+        static readonly TimeSpan ExpiryGrace = TimeSpan.FromMilliseconds(300);
+
         CleanupEngine(TimeSpan period)
         {
             _period = period;
@@ -85,7 +87,8 @@ namespace Sandbox.Lifecycle
         async Task TickAsync()
         {
             var now = DateTime.UtcNow;
-            var due = _tracked.Values.Where(t => t.Sandbox.ExpiresAt <= now).ToList();
+            // A moment's grace: the engine's clock and creation time are only so exact, and a sandbox must never go early.
+            var due = _tracked.Values.Where(t => t.Sandbox.ExpiresAt + ExpiryGrace <= now).ToList();
             await Task.WhenAll(due.Select(RemoveExpiredAsync)).ConfigureAwait(false);
 
             if (now - _lastSweep < SweepInterval) return;

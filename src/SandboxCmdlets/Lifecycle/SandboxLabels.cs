@@ -35,7 +35,8 @@ namespace Sandbox.Lifecycle
         {
             if (!labels.TryGetValue(Expires, out var text) || !long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epoch) || epoch <= 0)
                 return null;
-            return Epoch.AddSeconds(epoch);
+            // The label holds whole seconds, cut down: read it as the end of that second, so that no sweep acts early.
+            return Epoch.AddSeconds(epoch + 1);
         }
 
         public static long? ReadLong(IReadOnlyDictionary<string, string> labels, string key) =>
