@@ -57,6 +57,7 @@ $ModuleSource = Join-Path $Root 'module'
 $Project = Join-Path $Root 'src/SandboxCmdlets/SandboxCmdlets.csproj'
 $Frameworks = 'net8.0', 'netstandard2.0'      # the psm1 loader picks bin/net8.0 (Core) or bin/netstandard2.0 (Desktop)
 $TestImage = 'sandbox-local/busybox:latest'
+$PolyglotImage = 'sandbox-local/polyglot:bookworm'   # Debian with python3 and nodejs (tests/setup/New-PolyglotImage.sh)
 $PesterVersion = '5.7.1'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
@@ -164,6 +165,9 @@ function Write-HelpFiles {
 function Invoke-TestImage {
     Write-Step "Test image $TestImage"
     Invoke-Native bash @((Join-Path $Root 'tests/setup/New-TestImage.sh'))
+    Write-Step "Polyglot image $PolyglotImage (built once per machine, then kept)"
+    $env:SANDBOX_POLYGLOT_IMAGE = $PolyglotImage
+    Invoke-Native bash @((Join-Path $Root 'tests/setup/New-PolyglotImage.sh'))
 }
 
 # Environment the test processes and the demo get.
@@ -171,6 +175,7 @@ function Set-TestEnvironment {
     $env:SANDBOX_MODULE_PATH = Get-BuiltManifest     # tests: Import-Module $env:SANDBOX_MODULE_PATH
     $env:SANDBOX_REPO_ROOT = $Root
     $env:SANDBOX_TEST_IMAGE = $TestImage
+    $env:SANDBOX_POLYGLOT_IMAGE = $PolyglotImage
     if (-not $env:SANDBOX_IMAGE) { $env:SANDBOX_IMAGE = $TestImage }   # no registry here: default to the local image
 }
 
