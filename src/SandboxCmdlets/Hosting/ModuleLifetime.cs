@@ -17,7 +17,7 @@ namespace Sandbox.Hosting
                 try
                 {
                     var manager = await SandboxManager.ConnectAsync(EndpointResolver.Default.Resolve(null), CancellationToken.None).ConfigureAwait(false);
-                    await CleanupEngine.Instance.SweepAsync(manager, CancellationToken.None).ConfigureAwait(false);
+                    await CleanupEngine.Instance.SweepAsync(manager, thorough: true, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (System.Exception) { /* no engine yet: the first cmdlet will say so */ }
             });

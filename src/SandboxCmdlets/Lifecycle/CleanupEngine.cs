@@ -47,9 +47,10 @@ namespace Sandbox.Lifecycle
         }
 
         readonly ConcurrentDictionary<string, Tracked> _tracked = new ConcurrentDictionary<string, Tracked>();
+        /// <summary>Sandboxes whose removal is under way, so that a slow removal never holds up another or runs twice.</summary>
+        readonly ConcurrentDictionary<string, byte> _removing = new ConcurrentDictionary<string, byte>();
         readonly Timer _timer;
-        readonly TimeSpan _period;
-        int _busy;
+        int _sweeping;
         DateTime _lastSweep = DateTime.MinValue;
         bool _disposed;
 
@@ -62,7 +63,6 @@ namespace Sandbox.Lifecycle
 
         CleanupEngine(TimeSpan period)
         {
-            _period = period;
             _timer = new Timer(_ => Tick(), null, period, period);
         }
 
@@ -76,28 +76,37 @@ namespace Sandbox.Lifecycle
 
         public int TrackedCount => _tracked.Count;
 
+        // Every removal and sweep runs on its own: under load one removal can take seconds, and the sandboxes that
+        // come due meanwhile must not wait for it.
         void Tick()
         {
-            if (_disposed || Interlocked.Exchange(ref _busy, 1) == 1) return;
-            try { TickAsync().GetAwaiter().GetResult(); }
-            catch (Exception) { /* an engine outage: try again next tick */ }
-            finally { Interlocked.Exchange(ref _busy, 0); }
-        }
-
-        async Task TickAsync()
-        {
+            if (_disposed) return;
             var now = DateTime.UtcNow;
             // A moment's grace: the engine's clock and creation time are only so exact, and a sandbox must never go early.
-            var due = _tracked.Values.Where(t => t.Sandbox.ExpiresAt + ExpiryGrace <= now).ToList();
-            await Task.WhenAll(due.Select(RemoveExpiredAsync)).ConfigureAwait(false);
-
-            if (now - _lastSweep < SweepInterval) return;
-            _lastSweep = now;
-            foreach (var engine in DockerEngine.Connected())
+            foreach (var tracked in _tracked.Values)
             {
-                try { await SweepAsync(new SandboxManager(engine), CancellationToken.None).ConfigureAwait(false); }
-                catch (Exception) { /* that engine is down; the others still get swept */ }
+                if (tracked.Sandbox.ExpiresAt + ExpiryGrace <= now && _removing.TryAdd(tracked.Sandbox.Id, 0))
+                    _ = RemoveExpiredAsync(tracked);
             }
+
+            if (now - _lastSweep < SweepInterval || Interlocked.Exchange(ref _sweeping, 1) == 1) return;
+            _lastSweep = now;
+            _ = Task.Run(SweepConnectedAsync);
+        }
+
+        async Task SweepConnectedAsync()
+        {
+            try
+            {
+                foreach (var engine in DockerEngine.Connected())
+                {
+                    // Not thorough: a deadline that another process shortened is PID 1's to keep, not worth reading
+                    // every sandbox's deadline file for every few seconds.
+                    try { await SweepAsync(new SandboxManager(engine), thorough: false, CancellationToken.None).ConfigureAwait(false); }
+                    catch (Exception) { /* that engine is down; the others still get swept */ }
+                }
+            }
+            finally { Interlocked.Exchange(ref _sweeping, 0); }
         }
 
         async Task RemoveExpiredAsync(Tracked tracked)
@@ -106,19 +115,33 @@ namespace Sandbox.Lifecycle
             {
                 var engine = await DockerEngine.ConnectAsync(tracked.Endpoint, CancellationToken.None).ConfigureAwait(false);
                 await new SandboxManager(engine).RemoveAsync(tracked.Sandbox, CancellationToken.None).ConfigureAwait(false);
+                if (_tracked.TryRemove(tracked.Sandbox.Id, out _)) Expired?.Invoke(tracked.Sandbox);
             }
-            catch (Exception) { return; /* kept tracked: retried next tick */ }
-            if (_tracked.TryRemove(tracked.Sandbox.Id, out _)) Expired?.Invoke(tracked.Sandbox);
+            catch (Exception) { /* kept tracked: retried next tick */ }
+            finally { _removing.TryRemove(tracked.Sandbox.Id, out _); }
         }
 
-        /// <summary>Removes every sandbox on the engine whose expiry label has passed, whoever made it; returns them.</summary>
-        public async Task<Sandbox[]> SweepAsync(SandboxManager manager, CancellationToken cancel)
+        /// <summary>
+        /// Removes every sandbox on the engine whose deadline has passed, whoever made it; returns them. Thorough: also
+        /// those whose deadline another process shortened (reads every running sandbox's deadline file).
+        /// </summary>
+        public async Task<Sandbox[]> SweepAsync(SandboxManager manager, bool thorough, CancellationToken cancel)
         {
-            var expired = await manager.ListExpiredAsync(cancel).ConfigureAwait(false);
-            foreach (var sandbox in expired)
+            var expired = thorough
+                ? await manager.ListExpiredAsync(cancel).ConfigureAwait(false)
+                : (await manager.ListAsync(cancel).ConfigureAwait(false)).Where(s => s.IsExpired).ToArray();
+            var mine = expired.Where(s => _removing.TryAdd(s.Id, 0)).ToArray();
+            try
             {
-                await manager.RemoveAsync(sandbox, cancel).ConfigureAwait(false);
-                if (_tracked.TryRemove(sandbox.Id, out _)) Expired?.Invoke(sandbox);
+                await Task.WhenAll(mine.Select(async sandbox =>
+                {
+                    await manager.RemoveAsync(sandbox, cancel).ConfigureAwait(false);
+                    if (_tracked.TryRemove(sandbox.Id, out _)) Expired?.Invoke(sandbox);
+                })).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var sandbox in mine) _removing.TryRemove(sandbox.Id, out _);
             }
             await manager.PruneDeadlineVolumesAsync(cancel).ConfigureAwait(false);
             return expired;

@@ -67,8 +67,9 @@ namespace Sandbox.Lifecycle
             ValidateName(name);
             await EnsureImageAsync(spec.Image, pullProgress, cancel).ConfigureAwait(false);
 
+            var clockOffset = await EngineClockOffsetAsync(cancel).ConfigureAwait(false);
             var created = DateTime.UtcNow;
-            var parameters = BuildCreateParameters(spec, name, created);
+            var parameters = BuildCreateParameters(spec, name, created, clockOffset);
             string id;
             try
             {
@@ -109,7 +110,13 @@ namespace Sandbox.Lifecycle
             }
         }
 
-        CreateContainerParameters BuildCreateParameters(SandboxSpec spec, string name, DateTime created)
+        /// <summary>
+        /// PID 1 exits this long after creation + timeout: the engine stamps a sandbox's creation a moment after we ask,
+        /// and a sandbox must never end before its deadline.
+        /// </summary>
+        static readonly TimeSpan GuardGrace = TimeSpan.FromMilliseconds(250);
+
+        CreateContainerParameters BuildCreateParameters(SandboxSpec spec, string name, DateTime created, TimeSpan clockOffset)
         {
             var host = new HostConfig
             {
@@ -163,7 +170,7 @@ namespace Sandbox.Lifecycle
                 Name = name,
                 Image = spec.Image,
                 Entrypoint = DeadlineGuard.Entrypoint,
-                Cmd = DeadlineGuard.Command(spec.TimeoutSec),
+                Cmd = DeadlineGuard.Command(spec.TimeoutSec > 0 ? created + clockOffset + TimeSpan.FromSeconds(spec.TimeoutSec) + GuardGrace : (DateTime?)null),
                 WorkingDir = spec.WorkingDirectory,
                 User = spec.User ?? "",
                 Env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList(),
@@ -353,7 +360,7 @@ namespace Sandbox.Lifecycle
                 // The helper would otherwise re-create the volume of a sandbox that is gone, unlabelled.
                 await Client.Containers.InspectContainerAsync(sandbox.Id, cancel).ConfigureAwait(false);
                 var engineNow = await EngineClockAsync(cancel).ConfigureAwait(false);
-                var deadline = timeoutSec > 0 ? SandboxLabels.ToEpochSeconds(engineNow) + timeoutSec : 0;
+                var deadline = timeoutSec > 0 ? engineNow.AddSeconds(timeoutSec) : (DateTime?)null;
                 if (!sandbox.Labels.TryGetValue(SandboxLabels.DeadlineVolume, out var volume))
                     throw new SandboxException("SetTimeoutNotSupported", SandboxErrorKind.InvalidOperation,
                         $"Sandbox '{sandbox.Name}' was made by an older version of the module, without a deadline volume; its deadline cannot move.", sandbox.Name);
@@ -397,28 +404,47 @@ namespace Sandbox.Lifecycle
             return sandbox;
         }
 
-        /// <summary>The deadline a sandbox's PID 1 is watching (engine-clock epoch seconds, 0: none), or null when it was never moved.</summary>
-        public async Task<long?> ReadDeadlineFileAsync(string id, CancellationToken cancel)
+        /// <summary>Whether the sandbox's deadline was moved (it has a deadline file), and the deadline PID 1 then watches (null: none).</summary>
+        public async Task<(bool Moved, DateTime? DeadlineUtc)> ReadDeadlineFileAsync(string id, CancellationToken cancel)
         {
             try
             {
                 var archive = await Client.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = DeadlineGuard.FilePath }, false, cancel).ConfigureAwait(false);
                 using var stream = archive.Stream;
-                if (stream == null) return null;
+                if (stream == null) return (false, null);
                 var reader = new TarReader(stream);
                 var entry = await reader.NextAsync(cancel).ConfigureAwait(false);
-                if (entry == null || entry.Type != TarEntryType.File || entry.Size > 64) return null;
+                if (entry == null || entry.Type != TarEntryType.File || entry.Size > 64) return (false, null);
                 using var content = new System.IO.MemoryStream();
                 await reader.CopyDataAsync(content, null, cancel).ConfigureAwait(false);
-                return DeadlineGuard.Parse(System.Text.Encoding.ASCII.GetString(content.ToArray()));
+                return DeadlineGuard.TryParse(System.Text.Encoding.ASCII.GetString(content.ToArray()), out var deadline) ? (true, deadline) : (false, null);
             }
-            catch (DockerApiException) { return null; }
+            catch (DockerApiException) { return (false, null); }
+        }
+
+        static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TimeSpan> ClockOffsets =
+            new System.Collections.Concurrent.ConcurrentDictionary<string, TimeSpan>();
+
+        /// <summary>
+        /// How far the engine's clock is ahead of ours, asked once per remote engine (PID 1 compares its deadline with
+        /// the engine host's clock); a local engine shares our clock.
+        /// </summary>
+        async Task<TimeSpan> EngineClockOffsetAsync(CancellationToken cancel)
+        {
+            if (Engine.Endpoint.IsLocal) return TimeSpan.Zero;
+            if (ClockOffsets.TryGetValue(Engine.Endpoint.CacheKey, out var known)) return known;
+            var before = DateTime.UtcNow;
+            var engineNow = await EngineClockAsync(cancel).ConfigureAwait(false);
+            var offset = engineNow - (before + TimeSpan.FromTicks((DateTime.UtcNow - before).Ticks / 2));
+            return ClockOffsets[Engine.Endpoint.CacheKey] = offset;
         }
 
         async Task<DateTime> EngineClockAsync(CancellationToken cancel)
         {
             var info = await Client.System.GetSystemInfoAsync(cancel).ConfigureAwait(false);
-            return DateTime.TryParse(info.SystemTime, System.Globalization.CultureInfo.InvariantCulture,
+            // The engine gives nanoseconds; .NET reads at most seven digits of a fraction.
+            var text = System.Text.RegularExpressions.Regex.Replace(info.SystemTime ?? "", @"(\.\d{7})\d+", "$1");
+            return DateTime.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
                 System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var time)
                 ? time : DateTime.UtcNow;
         }
@@ -439,9 +465,8 @@ namespace Sandbox.Lifecycle
         /// </summary>
         public async Task<bool> RefreshDeadlineAsync(Sandbox sandbox, CancellationToken cancel)
         {
-            var file = await ReadDeadlineFileAsync(sandbox.Id, cancel).ConfigureAwait(false);
-            if (file == null) return false;
-            var expiresAt = file == 0 ? (DateTime?)null : UnixTime.Epoch.AddSeconds(file.Value);
+            var (moved, expiresAt) = await ReadDeadlineFileAsync(sandbox.Id, cancel).ConfigureAwait(false);
+            if (!moved) return false;
             if (expiresAt == sandbox.ExpiresAt) return false;
             sandbox.ExpiresAt = expiresAt;
             DeadlineOverrides.Set(sandbox.Id, expiresAt);
