@@ -44,7 +44,12 @@ namespace Sandbox.Lifecycle
         {
             public Sandbox Sandbox = null!;
             public DockerEndpoint Endpoint = null!;
+            /// <summary>The deadline whose deadline file was read ahead of it (0: none yet).</summary>
+            public long CheckedTicks;
         }
+
+        /// <summary>How long before a deadline its sandbox's deadline file is read, in case another process moved it.</summary>
+        static readonly TimeSpan LookAhead = TimeSpan.FromSeconds(1.5);
 
         readonly ConcurrentDictionary<string, Tracked> _tracked = new ConcurrentDictionary<string, Tracked>();
         /// <summary>Sandboxes whose removal is under way, so that a slow removal never holds up another or runs twice.</summary>
@@ -85,8 +90,15 @@ namespace Sandbox.Lifecycle
             // A moment's grace: the engine's clock and creation time are only so exact, and a sandbox must never go early.
             foreach (var tracked in _tracked.Values)
             {
-                if (tracked.Sandbox.ExpiresAt + ExpiryGrace <= now && _removing.TryAdd(tracked.Sandbox.Id, 0))
-                    _ = RemoveExpiredAsync(tracked);
+                if (!(tracked.Sandbox.ExpiresAt is DateTime expiresAt)) continue;
+                if (expiresAt + ExpiryGrace <= now)
+                {
+                    if (_removing.TryAdd(tracked.Sandbox.Id, 0)) _ = RemoveExpiredAsync(tracked);
+                }
+                else if (expiresAt - LookAhead <= now && Interlocked.Exchange(ref tracked.CheckedTicks, expiresAt.Ticks) != expiresAt.Ticks)
+                {
+                    _ = ReadMovedDeadlineAsync(tracked);
+                }
             }
 
             if (now - _lastSweep < SweepInterval || Interlocked.Exchange(ref _sweeping, 1) == 1) return;
@@ -107,6 +119,23 @@ namespace Sandbox.Lifecycle
                 }
             }
             finally { Interlocked.Exchange(ref _sweeping, 0); }
+        }
+
+        // Set-Sandbox in another process moves the deadline file, not this process's object: read it shortly before
+        // the deadline (not at it, so that the removal itself never waits for the read).
+        async Task ReadMovedDeadlineAsync(Tracked tracked)
+        {
+            try
+            {
+                var engine = await DockerEngine.ConnectAsync(tracked.Endpoint, CancellationToken.None).ConfigureAwait(false);
+                var (moved, deadline) = await new SandboxManager(engine).ReadDeadlineFileAsync(tracked.Sandbox.Id, CancellationToken.None).ConfigureAwait(false);
+                // The file holds whole seconds rounded up: within a second of what this process knows is no move.
+                if (!moved || (deadline is DateTime d && tracked.Sandbox.ExpiresAt is DateTime known && Math.Abs((d - known).TotalSeconds) <= 1)) return;
+                tracked.Sandbox.ExpiresAt = deadline;
+                DeadlineOverrides.Set(tracked.Sandbox.Id, deadline);
+                if (deadline == null) _tracked.TryRemove(tracked.Sandbox.Id, out _);
+            }
+            catch (Exception) { /* the deadline stands as it was */ }
         }
 
         async Task RemoveExpiredAsync(Tracked tracked)
