@@ -67,6 +67,7 @@ try {
     $before = $first.ExpiresAt
     $extended = $first | Set-Sandbox -Timeout 600 -PassThru
     "deadline moved from $($before.ToString('HH:mm:ss')) to $($extended.ExpiresAt.ToString('HH:mm:ss')) UTC"
+    if ($extended.ExpiresAt -le $before) { throw 'Set-Sandbox did not move the deadline later.' }
 
     Show 'One command in every sandbox, through the pipeline'
     Get-Sandbox @engine -Name "example-manage-$PID-*" | Sort-Object Name | Invoke-SandboxCommand 'cat status.txt'
