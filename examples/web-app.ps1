@@ -69,7 +69,7 @@ try {
     }
 
     Show "Invoke-RestMethod $url/api/todos"
-    $todos = @(Invoke-RestMethod -Uri "$url/api/todos")
+    $todos = Invoke-RestMethod -Uri "$url/api/todos"   # the JSON array, as one array
     $todos | Format-Table id, title, done -AutoSize | Out-Host
     if ($todos.Count -ne 2) { throw "The app lists $($todos.Count) to-do items instead of 2." }
 
