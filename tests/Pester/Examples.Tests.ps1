@@ -105,35 +105,44 @@ AfterAll {
     Complete-SandboxTest
 }
 
-Describe 'examples/<Name>.ps1' -ForEach $examples {
+# One Describe per example with its name written out, so that -TestName '*server*' picks one.
+foreach ($example in $examples) {
+    Describe "examples/$($example.Name).ps1" -ForEach @($example) {
 
-    It 'runs, exits with 0, prints what it shows and leaves no sandbox behind' {
-        $Output | Should -Not -BeNullOrEmpty -Because "examples/$Name.ps1 needs its expected output in Examples.Tests.ps1"
-        $missing = Get-MissingPrerequisite $Uses
-        if ($missing) { Set-ItResult -Skipped -Because $missing; return }
+        It 'runs, exits with 0, prints what it shows and leaves no sandbox behind' {
+            $Output | Should -Not -BeNullOrEmpty -Because "examples/$Name.ps1 needs its expected output in Examples.Tests.ps1"
+            $missing = Get-MissingPrerequisite $Uses
+            if ($missing) { Set-ItResult -Skipped -Because $missing; return }
 
-        $before = @(Get-ExampleLeftover $Names)
-        $run = Invoke-Example -Path $Path -TimeoutSec $(if ($Name -eq 'all') { 900 } else { 300 })
-        $script:RunTimes[$Name] = $run.Seconds
-        $text = $run.Lines -join "`n"
+            $before = @(Get-ExampleLeftover $Names)
+            $run = Invoke-Example -Path $Path -TimeoutSec $(if ($Name -eq 'all') { 900 } else { 300 })
+            $script:RunTimes[$Name] = $run.Seconds
+            $text = $run.Lines -join "`n"
 
-        $run.ExitCode | Should -Be 0 -Because "examples/$Name.ps1 printed:`n$text"
-        foreach ($pattern in $Output) {
-            @($run.Lines | Where-Object { $_.Trim() -like $pattern }) | Should -Not -BeNullOrEmpty -Because "a line like '$pattern' is expected in:`n$text"
+            $names = $Names
+            if ($NameFromOutput) {
+                $names = @($run.Lines | ForEach-Object { if ($_ -match $NameFromOutput) { $Matches[1] } })
+                $names = $names | ForEach-Object { $_; "$_-*" }   # the container and its volumes
+            }
+            # Leftovers are found and removed first, so that a failed assertion below leaves nothing behind either.
+            # Removal of a deadline volume may trail its container's by a moment.
+            $gone = Wait-Until -TimeoutSec 15 {
+                $script:leftover = @(Get-ExampleLeftover $names | Where-Object { $_ -notin $before })
+                -not $script:leftover
+            }
+            foreach ($item in $script:leftover) {
+                $kind, $itemName = $item -split ' ', 2
+                if ($kind -eq 'container') { docker rm -f -v $itemName *> $null } else { docker volume rm -f $itemName *> $null }
+            }
+
+            $run.ExitCode | Should -Be 0 -Because "examples/$Name.ps1 printed:`n$text"
+            foreach ($pattern in $Output) {
+                @($run.Lines | Where-Object { $_.Trim() -like $pattern }) | Should -Not -BeNullOrEmpty -Because "a line like '$pattern' is expected in:`n$text"
+            }
+            @($run.Lines | Where-Object { $_ -match '^\s*Line \|' }) | Should -BeNullOrEmpty -Because "no error is expected in:`n$text"
+
+            if ($NameFromOutput) { $names | Should -Not -BeNullOrEmpty -Because "the output names the sandbox:`n$text" }
+            $gone | Should -BeTrue -Because "examples/$Name.ps1 left behind (removed now): $($script:leftover -join ', ')"
         }
-        @($run.Lines | Where-Object { $_ -match '^\s*Line \|' }) | Should -BeNullOrEmpty -Because "no error is expected in:`n$text"
-
-        $names = $Names
-        if ($NameFromOutput) {
-            $names = @($run.Lines | ForEach-Object { if ($_ -match $NameFromOutput) { $Matches[1] } })
-            $names | Should -Not -BeNullOrEmpty -Because "the output names the sandbox:`n$text"
-            $names = $names | ForEach-Object { $_; "$_-*" }   # the container and its volumes
-        }
-        # Removal of a deadline volume may trail its container's by a moment.
-        $gone = Wait-Until -TimeoutSec 15 {
-            $script:leftover = @(Get-ExampleLeftover $names | Where-Object { $_ -notin $before })
-            -not $script:leftover
-        }
-        $gone | Should -BeTrue -Because "examples/$Name.ps1 left behind: $($script:leftover -join ', ')"
     }
 }
