@@ -13,7 +13,9 @@ param(
 $ErrorActionPreference = 'Stop'
 $PSNativeCommandUseErrorActionPreference = $false   # a non-zero exit code is data here, not an error
 if (-not (Get-Module Sandbox)) {
-    Import-Module $(if ($env:SANDBOX_MODULE_PATH) { $env:SANDBOX_MODULE_PATH } else { 'Sandbox' })
+    $built = Get-ChildItem "$PSScriptRoot/../output/Sandbox/*/Sandbox.psd1" -ErrorAction Ignore |
+        Sort-Object { [version]$_.Directory.Name } | Select-Object -Last 1
+    Import-Module $(if ($env:SANDBOX_MODULE_PATH) { $env:SANDBOX_MODULE_PATH } elseif ($built) { $built.FullName } else { 'Sandbox' })
 }
 
 function Show([string] $Text) { Write-Host "`n>>> $Text" -ForegroundColor Green }

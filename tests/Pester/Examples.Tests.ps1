@@ -1,0 +1,148 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.7.1' }
+
+# Every script in examples/ runs as a user would run it: `pwsh -NoProfile -File examples/<name>.ps1`, in a pwsh
+# of its own, against the built module and the local engine. It must exit with 0, print what it is about, and
+# leave no container or volume behind. Examples that need cmdlets or parameters this build lacks are skipped
+# with the reason, and run as soon as the build has them.
+
+BeforeDiscovery {
+    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+    $examplesFolder = Join-Path (Get-TestRepoRoot) 'examples'
+
+    # What each example must print (wildcard patterns, each matched by some line) and the names of the sandboxes it
+    # makes (wildcards; the demo's sandbox has a generated name, taken from its output by NameFromOutput).
+    $expectations = @{
+        'demo'      = @{ NameFromOutput = '^Name\s+: (\S+)$'; Output = 'Hello from *, a throwaway sandbox', 'This line goes to stderr', 'exit code: 0', 'ExitCode : 3', 'Removed sandbox-*.' }
+        'basic'     = @{ Names = 'example-basic-*'; Output = 'Hello from a Sandbox!', 'Python 3.* on Linux *, isolated in a container.', '*hello.py', 'The sandbox was removed when the Use-Sandbox block ended.' }
+        'project'   = @{ Names = 'example-project-*'; Output = 'requests version: 2.*', 'Found example-project-* (running), id *', 'Refused: SandboxProjectConflict', 'With -Reuse: the same sandbox: True', 'notes.txt says: written from a second handle', 'Removed example-project-*.' }
+        'resources' = @{ Names = 'example-resources-*'; Output = 'memory.max: 536870912 bytes', 'cpu.max:    50000 100000 *', 'pids.max:   50', 'memory.max: 67108864 bytes', 'pids.max:   20', 'OomKilled : True', 'Killed for memory, as expected: SandboxCommandOutOfMemory', 'process * refused: the pids limit holds', 'and after they ended, a new one runs' }
+        'commands'  = @{ Names = 'example-commands-*'; Output = 'File contents: Hello, world!', 'GREETING=hello', 'TARGET=sandbox', 'exit code: 3', 'StdErr   : to-stderr', '$HOME && not a shell', 'in /tmp as uid 1000', 'TimedOut: True, exit code 124, after 2 s', 'processes of the stopped command left: 0', 'job b step 2', 'sorted: 1 2 3', 'count:  3' }
+        'manage'    = @{ Names = 'example-manage-*'; Output = 'made 3: example-manage-*-1, example-manage-*-2, example-manage-*-3', 'example-manage-*-2 manage-example-2-* running *', 'Name      : example-manage-*-1', 'deadline moved from * to * UTC', 'Sandbox 1 is running', 'Sandbox 3 is running', 'All closed; sandboxes of this example left: 0.' }
+        'server'    = @{ Names = 'example-server-*'; Output = 'status 200, text/html; charset=utf-8', '<h1>Hello World from a Sandbox!</h1>', 'python : 3.*', 'echoed back: Hello from the host (success: True)', 'A static file, served by python3 -m http.server.', 'server: * "POST /api/echo HTTP/1.1" 200 -' }
+        'image'     = @{ Names = 'example-image-*'; Output = 'OS: Debian GNU/Linux 12 (bookworm)', 'Hello from Python 3.*', 'Hello from Node v*', 'Hello from an image built by New-Sandbox -Build', 'built on * with Python 3.* and node v*', 'requests 2.* on Python 3.*', 'prepared, not sent: GET https://example.com/search?q=sandbox&lang=python', '*same image: True' }
+        'web-app'   = @{ Names = 'example-web-app-*'; Output = 'in the image at /workspace: *server.js*', '<h1>Web app in a sandbox</h1>', 'status 200, text/html; charset=utf-8', 'created to-do 2: Serve the app', 'status 404: *no route GET /no-such-page*', 'web-app: POST /api/todos 201' }
+    }
+    $allRuns = 'basic', 'project', 'resources', 'commands', 'manage', 'image', 'server', 'web-app'
+    $expectations['all'] = @{
+        Names  = @($allRuns | ForEach-Object { $expectations[$_].Names })
+        Output = @('8 of 8 examples passed.') + @($allRuns | ForEach-Object { "$_.ps1*passed*" })
+    }
+
+    $examples = foreach ($file in Get-ChildItem -LiteralPath $examplesFolder -Filter *.ps1 | Sort-Object { $_.BaseName -eq 'all' }, Name) {
+        $expected = $expectations[$file.BaseName]
+        @{
+            Name           = $file.BaseName
+            Path           = $file.FullName
+            Names          = if ($expected) { @($expected.Names) } else { @() }
+            NameFromOutput = if ($expected) { $expected.NameFromOutput } else { $null }
+            Output         = if ($expected) { @($expected.Output) } else { @() }
+            # The text searched for what the example needs; all.ps1 needs what every example needs.
+            Uses           = if ($file.BaseName -eq 'all') { (Get-ChildItem -LiteralPath $examplesFolder -Filter *.ps1 | Get-Content -Raw) -join "`n" }
+                             else { Get-Content -Raw -LiteralPath $file.FullName }
+        }
+    }
+}
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+    Initialize-SandboxTest -Area 'examples'
+    $script:PolyglotImage = if ($env:SANDBOX_POLYGLOT_IMAGE) { $env:SANDBOX_POLYGLOT_IMAGE } else { 'sandbox-local/polyglot:bookworm' }
+    docker image inspect $script:PolyglotImage *> $null
+    $script:HasPolyglotImage = $LASTEXITCODE -eq 0
+    $script:RunTimes = [ordered]@{}
+
+    # Why an example cannot run with this build and on this machine, or $null when it can.
+    function Get-MissingPrerequisite([string] $Script) {
+        $missing = @()
+        if ($Script -match 'Invoke-SandboxCode' -and -not (Get-Command Invoke-SandboxCode -ErrorAction Ignore)) {
+            $missing += 'Invoke-SandboxCode'
+        }
+        if ($Script -match 'New-Sandbox\b[^\r\n]*-Build\b' -and -not (Get-Command New-Sandbox).Parameters.ContainsKey('Build')) {
+            $missing += 'New-Sandbox -Build'
+        }
+        if ($Script -match 'SANDBOX_POLYGLOT_IMAGE' -and -not $script:HasPolyglotImage) {
+            $missing += "the image $script:PolyglotImage (tests/setup/New-PolyglotImage.sh)"
+        }
+        if ($missing) { "needs $($missing -join ' and '), not in this build" }
+    }
+
+    # Module-made containers and volumes whose names match, as "container <name>" / "volume <name>".
+    function Get-ExampleLeftover([string[]] $Like) {
+        if (-not $Like) { return }
+        $containers = docker ps -a --filter 'label=io.sandbox.managed=true' --format '{{.Names}}'
+        $volumes = docker volume ls --format '{{.Name}}'
+        foreach ($pattern in $Like) {
+            $containers | Where-Object { $_ -like $pattern } | ForEach-Object { "container $_" }
+            $volumes | Where-Object { $_ -like $pattern } | ForEach-Object { "volume $_" }
+        }
+    }
+
+    # Runs the example in a pwsh of its own, from the repository root, as the README says; kills it (and its
+    # children) after the time limit. Returns the exit code, the output lines (stdout and stderr, no colours) and the time.
+    function Invoke-Example([string] $Path, [int] $TimeoutSec) {
+        $log = Join-Path $TestDrive ('{0}-{1}' -f [IO.Path]::GetFileNameWithoutExtension($Path), [Guid]::NewGuid().ToString('n').Substring(0, 6))
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $process = Use-TestEnvironment @{ NO_COLOR = '1'; SANDBOX_POLYGLOT_IMAGE = $script:PolyglotImage } {
+            Start-Process -FilePath 'dotnet' -WorkingDirectory (Get-TestRepoRoot) -PassThru `
+                -RedirectStandardOutput "$log.out" -RedirectStandardError "$log.err" `
+                -ArgumentList @('tool', 'run', 'pwsh', '-NoProfile', '-NonInteractive', '-File', $Path)
+        }
+        $finished = $process.WaitForExit($TimeoutSec * 1000)
+        if (-not $finished) { $process.Kill($true); $process.WaitForExit() }
+        $lines = @(Get-Content -LiteralPath "$log.out", "$log.err" -ErrorAction Ignore) -replace '\e\[[\d;?]*[A-Za-z]', ''
+        [pscustomobject]@{
+            ExitCode = if ($finished) { $process.ExitCode } else { "killed after $TimeoutSec s" }
+            Lines    = $lines
+            Seconds  = [Math]::Round($clock.Elapsed.TotalSeconds, 1)
+        }
+    }
+}
+
+AfterAll {
+    if ($script:RunTimes.Count) {
+        Write-Host "`nExample run times (s): $(($script:RunTimes.GetEnumerator() | ForEach-Object { "$($_.Key) $($_.Value)" }) -join ', ')"
+    }
+    Complete-SandboxTest
+}
+
+# One Describe per example with its name written out, so that -TestName '*server*' picks one.
+foreach ($example in $examples) {
+    Describe "examples/$($example.Name).ps1" -ForEach @($example) {
+
+        It 'runs, exits with 0, prints what it shows and leaves no sandbox behind' {
+            $Output | Should -Not -BeNullOrEmpty -Because "examples/$Name.ps1 needs its expected output in Examples.Tests.ps1"
+            $missing = Get-MissingPrerequisite $Uses
+            if ($missing) { Set-ItResult -Skipped -Because $missing; return }
+
+            $before = @(Get-ExampleLeftover $Names)
+            $run = Invoke-Example -Path $Path -TimeoutSec $(if ($Name -eq 'all') { 900 } else { 300 })
+            $script:RunTimes[$Name] = $run.Seconds
+            $text = $run.Lines -join "`n"
+
+            $names = $Names
+            if ($NameFromOutput) {
+                $names = @($run.Lines | ForEach-Object { if ($_ -match $NameFromOutput) { $Matches[1] } })
+                $names = $names | ForEach-Object { $_; "$_-*" }   # the container and its volumes
+            }
+            # Leftovers are found and removed first, so that a failed assertion below leaves nothing behind either.
+            # Removal of a deadline volume may trail its container's by a moment.
+            $gone = Wait-Until -TimeoutSec 15 {
+                $script:leftover = @(Get-ExampleLeftover $names | Where-Object { $_ -notin $before })
+                -not $script:leftover
+            }
+            foreach ($item in $script:leftover) {
+                $kind, $itemName = $item -split ' ', 2
+                if ($kind -eq 'container') { docker rm -f -v $itemName *> $null } else { docker volume rm -f $itemName *> $null }
+            }
+
+            $run.ExitCode | Should -Be 0 -Because "examples/$Name.ps1 printed:`n$text"
+            foreach ($pattern in $Output) {
+                @($run.Lines | Where-Object { $_.Trim() -like $pattern }) | Should -Not -BeNullOrEmpty -Because "a line like '$pattern' is expected in:`n$text"
+            }
+            @($run.Lines | Where-Object { $_ -match '^\s*Line \|' }) | Should -BeNullOrEmpty -Because "no error is expected in:`n$text"
+
+            if ($NameFromOutput) { $names | Should -Not -BeNullOrEmpty -Because "the output names the sandbox:`n$text" }
+            $gone | Should -BeTrue -Because "examples/$Name.ps1 left behind (removed now): $($script:leftover -join ', ')"
+        }
+    }
+}
