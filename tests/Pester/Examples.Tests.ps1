@@ -1,9 +1,10 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.7.1' }
 
-# Every script in examples/ runs as a user would run it: `pwsh -NoProfile -File examples/<name>.ps1`, in a pwsh
-# of its own, against the built module and the local engine. It must exit with 0, print what it is about, and
-# leave no container or volume behind. Examples that need cmdlets or parameters this build lacks are skipped
-# with the reason, and run as soon as the build has them.
+# Every script in examples/ runs as a user would run it, against the built module and the local engine: demo.ps1
+# with `pwsh -NoProfile -File examples/demo.ps1`, the others all at once, as `pwsh -File examples/all.ps1` runs them
+# (one pwsh, one after the other: the minutes a pwsh per example would cost are better spent elsewhere). Each
+# example must pass in all.ps1's summary, print what it is about in its own part of the output, and leave no
+# container or volume behind.
 
 BeforeDiscovery {
     Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
@@ -28,7 +29,7 @@ BeforeDiscovery {
         Output = @('8 of 8 examples passed.') + @($allRuns | ForEach-Object { "$_.ps1*passed*" })
     }
 
-    $examples = foreach ($file in Get-ChildItem -LiteralPath $examplesFolder -Filter *.ps1 | Sort-Object { $_.BaseName -eq 'all' }, Name) {
+    $examples = foreach ($file in Get-ChildItem -LiteralPath $examplesFolder -Filter *.ps1 | Sort-Object Name) {
         $expected = $expectations[$file.BaseName]
         @{
             Name           = $file.BaseName
@@ -36,9 +37,8 @@ BeforeDiscovery {
             Names          = if ($expected) { @($expected.Names) } else { @() }
             NameFromOutput = if ($expected) { $expected.NameFromOutput } else { $null }
             Output         = if ($expected) { @($expected.Output) } else { @() }
-            # The text searched for what the example needs; all.ps1 needs what every example needs.
-            Uses           = if ($file.BaseName -eq 'all') { (Get-ChildItem -LiteralPath $examplesFolder -Filter *.ps1 | Get-Content -Raw) -join "`n" }
-                             else { Get-Content -Raw -LiteralPath $file.FullName }
+            # Run by all.ps1, whose output holds a part for each of them.
+            InAll          = $file.BaseName -in $allRuns
         }
     }
 }
@@ -47,24 +47,8 @@ BeforeAll {
     Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
     Initialize-SandboxTest -Area 'examples'
     $script:PolyglotImage = if ($env:SANDBOX_POLYGLOT_IMAGE) { $env:SANDBOX_POLYGLOT_IMAGE } else { 'sandbox-local/polyglot:bookworm' }
-    docker image inspect $script:PolyglotImage *> $null
-    $script:HasPolyglotImage = $LASTEXITCODE -eq 0
     $script:RunTimes = [ordered]@{}
-
-    # Why an example cannot run with this build and on this machine, or $null when it can.
-    function Get-MissingPrerequisite([string] $Script) {
-        $missing = @()
-        if ($Script -match 'Invoke-SandboxCode' -and -not (Get-Command Invoke-SandboxCode -ErrorAction Ignore)) {
-            $missing += 'Invoke-SandboxCode'
-        }
-        if ($Script -match 'New-Sandbox\b[^\r\n]*-Build\b' -and -not (Get-Command New-Sandbox).Parameters.ContainsKey('Build')) {
-            $missing += 'New-Sandbox -Build'
-        }
-        if ($Script -match 'SANDBOX_POLYGLOT_IMAGE' -and -not $script:HasPolyglotImage) {
-            $missing += "the image $script:PolyglotImage (tests/setup/New-PolyglotImage.sh)"
-        }
-        if ($missing) { "needs $($missing -join ' and '), not in this build" }
-    }
+    $script:Runs = @{}
 
     # Module-made containers and volumes whose names match, as "container <name>" / "volume <name>".
     function Get-ExampleLeftover([string[]] $Like) {
@@ -105,23 +89,56 @@ AfterAll {
     Complete-SandboxTest
 }
 
+    # The lines of one example's part of all.ps1's output: from its header to the next one.
+    function Select-ExamplePart([string[]] $Lines, [string] $Name) {
+        $inside = $false
+        foreach ($line in $Lines) {
+            if ($line -match '^================ (\S+) ================$') { $inside = $Matches[1] -eq "$Name.ps1"; continue }
+            if ($inside) { $line }
+        }
+    }
+
+    # all.ps1 once for the file, and each example's leftovers taken before, to compare with after.
+    function Get-AllRun([hashtable[]] $Examples) {
+        if (-not $script:Runs.ContainsKey('all')) {
+            $script:BeforeAllRun = @{}
+            foreach ($e in $Examples) { $script:BeforeAllRun[$e.Name] = @(Get-ExampleLeftover $e.Names) }
+            $script:Runs['all'] = Invoke-Example -Path (Join-Path (Get-TestRepoRoot) 'examples/all.ps1') -TimeoutSec 900
+            $script:RunTimes['all'] = $script:Runs['all'].Seconds
+        }
+        $script:Runs['all']
+    }
+}
+
 # One Describe per example with its name written out, so that -TestName '*server*' picks one.
 foreach ($example in $examples) {
-    Describe "examples/$($example.Name).ps1" -ForEach @($example) {
+    Describe "examples/$($example.Name).ps1" -ForEach @($example + @{ AllExamples = $examples }) {
 
-        It 'runs, exits with 0, prints what it shows and leaves no sandbox behind' {
+        It 'runs, passes, prints what it shows and leaves no sandbox behind' {
             $Output | Should -Not -BeNullOrEmpty -Because "examples/$Name.ps1 needs its expected output in Examples.Tests.ps1"
-            $missing = Get-MissingPrerequisite $Uses
-            if ($missing) { Set-ItResult -Skipped -Because $missing; return }
 
             $before = @(Get-ExampleLeftover $Names)
-            $run = Invoke-Example -Path $Path -TimeoutSec $(if ($Name -eq 'all') { 900 } else { 300 })
-            $script:RunTimes[$Name] = $run.Seconds
-            $text = $run.Lines -join "`n"
+            if ($Name -eq 'all' -or $InAll) {
+                $run = Get-AllRun $AllExamples
+                $before = $script:BeforeAllRun[$Name]
+            }
+            if ($Name -eq 'all') {
+                $lines = $run.Lines
+            } elseif ($InAll) {
+                $lines = @(Select-ExamplePart $run.Lines $Name)
+                $lines | Should -Not -BeNullOrEmpty -Because "all.ps1 runs examples/$Name.ps1 under a header of its own:`n$($run.Lines -join "`n")"
+                @($run.Lines | Where-Object { $_ -match "^\s*$([regex]::Escape("$Name.ps1"))\s+(\S+)" -and $Matches[1] -eq 'passed' }) |
+                    Should -Not -BeNullOrEmpty -Because "all.ps1's summary must show examples/$Name.ps1 passed:`n$($run.Lines -join "`n")"
+            } else {
+                $run = Invoke-Example -Path $Path -TimeoutSec 300
+                $script:RunTimes[$Name] = $run.Seconds
+                $lines = $run.Lines
+            }
+            $text = $lines -join "`n"
 
             $names = $Names
             if ($NameFromOutput) {
-                $names = @($run.Lines | ForEach-Object { if ($_ -match $NameFromOutput) { $Matches[1] } })
+                $names = @($lines | ForEach-Object { if ($_ -match $NameFromOutput) { $Matches[1] } })
                 $names = $names | ForEach-Object { $_; "$_-*" }   # the container and its volumes
             }
             # Leftovers are found and removed first, so that a failed assertion below leaves nothing behind either.
@@ -135,11 +152,11 @@ foreach ($example in $examples) {
                 if ($kind -eq 'container') { docker rm -f -v $itemName *> $null } else { docker volume rm -f $itemName *> $null }
             }
 
-            $run.ExitCode | Should -Be 0 -Because "examples/$Name.ps1 printed:`n$text"
+            $run.ExitCode | Should -Be 0 -Because "examples/$(if ($InAll) { 'all' } else { $Name }).ps1 printed:`n$($run.Lines -join "`n")"
             foreach ($pattern in $Output) {
-                @($run.Lines | Where-Object { $_.Trim() -like $pattern }) | Should -Not -BeNullOrEmpty -Because "a line like '$pattern' is expected in:`n$text"
+                @($lines | Where-Object { $_.Trim() -like $pattern }) | Should -Not -BeNullOrEmpty -Because "a line like '$pattern' is expected in:`n$text"
             }
-            @($run.Lines | Where-Object { $_ -match '^\s*Line \|' }) | Should -BeNullOrEmpty -Because "no error is expected in:`n$text"
+            @($lines | Where-Object { $_ -match '^\s*Line \|' }) | Should -BeNullOrEmpty -Because "no error is expected in:`n$text"
 
             if ($NameFromOutput) { $names | Should -Not -BeNullOrEmpty -Because "the output names the sandbox:`n$text" }
             $gone | Should -BeTrue -Because "examples/$Name.ps1 left behind (removed now): $($script:leftover -join ', ')"
