@@ -230,9 +230,17 @@ Describe 'New-Sandbox -Build' {
             $result = Invoke-Build @{ Path = $folder; BaseImage = $script:Polyglot; Name = (New-TestName 'fail') }
         }
         AfterAll {
-            # The steps before the failure stay as the engine's build cache, as with docker build: remove them.
-            $ids = $result.Verbose | Where-Object { $_ -match '^ ---> ([0-9a-f]{12})$' } | ForEach-Object { $Matches[1] }
-            foreach ($id in $ids) { docker image rm $id *> $null }
+            # The steps after FROM that succeeded before the failure stay as the engine's build cache, as with docker
+            # build: remove those untagged layers, newest first (a parent goes only after its children). Never the base.
+            $step = 0
+            $ids = @(foreach ($line in $result.Verbose) {
+                if ($line -match '^Step (\d+)/') { $step = [int]$Matches[1] }
+                elseif ($step -ge 2 -and $line -match '^ ---> ([0-9a-f]{12})$') { $Matches[1] }
+            })
+            [array]::Reverse($ids)
+            foreach ($id in $ids) {
+                if ((docker image inspect --format '{{len .RepoTags}}' $id 2>$null) -eq '0') { docker image rm $id *> $null }
+            }
         }
 
         It 'writes ImageBuildFailed naming the step, with the step''s log, and starts no sandbox' {
