@@ -204,6 +204,11 @@ $__sbxResult | ConvertTo-Json -Depth 3 | Set-Content -LiteralPath $ResultFile
             $left = docker ps -aq --filter 'label=io.sandbox.managed=true' --filter "label=io.sandbox.owner=$([Environment]::MachineName):$childPid"
             if ($left) { docker rm -f @left *> $null }
         }
+        # Images an example built with -Build from its own folders.
+        foreach ($id in @(docker image ls -q --no-trunc --filter 'label=io.sandbox.build=true' | Sort-Object -Unique)) {
+            $source = docker image inspect --format '{{index .Config.Labels "io.sandbox.build.source"}}' $id 2>$null
+            if ($source -and $source.StartsWith($root)) { docker image rm -f $id *> $null }
+        }
     }
 
     It 'runs without errors and leaves nothing behind' {

@@ -13,7 +13,7 @@ using Sandbox.Lifecycle;
 namespace Sandbox.Commands
 {
     /// <summary>The parameters and the create step shared by New-Sandbox and Use-Sandbox.</summary>
-    public abstract class NewSandboxCommandBase : SandboxCmdletBase
+    public abstract partial class NewSandboxCommandBase : SandboxCmdletBase
     {
         [Parameter]
         [ValidateNotNullOrEmpty]
@@ -147,7 +147,8 @@ namespace Sandbox.Commands
             }
 
             var target = spec.Name ?? (spec.ProjectId != null ? $"project '{spec.ProjectId}'" : "new sandbox");
-            if (!ShouldProcess($"{target} from image {spec.Image} on {endpoint.Host}", "Create sandbox")) return null;
+            if (!ShouldProcess($"{target} from {ImageShown(spec)} on {endpoint.Host}", "Create sandbox")) return null;
+            if (Build && !BuildImage(spec, manager)) return null;
 
             var pull = new PullProgressView(this);
             Sandbox sandbox;
@@ -204,6 +205,7 @@ namespace Sandbox.Commands
                 throw new SandboxException("PathRequired", SandboxErrorKind.InvalidArgument, "-CopyPath needs -Path (or -ProjectId) to name the folder to copy.", null);
             if (spec.CodePath != null && !CopyPath && !endpoint.IsLocal)
                 spec.CopyCode = true;
+            if (Build || BaseImage != null) TakeBuildFolder(spec);
 
             var limits = ResourceLimits.Defaults();
             if (Limits != null) limits.Apply(Plain(Limits));

@@ -161,7 +161,7 @@ namespace Sandbox.Files
             }
         }
 
-        static string? LinkTarget(FileSystemInfo info)
+        internal static string? LinkTarget(FileSystemInfo info)
         {
 #if NET
             return info.LinkTarget;
@@ -170,7 +170,7 @@ namespace Sandbox.Files
 #endif
         }
 
-        static int LocalMode(FileSystemInfo info, int fallback)
+        internal static int LocalMode(FileSystemInfo info, int fallback)
         {
 #if NET
             if (!OperatingSystem.IsWindows()) return (int)File.GetUnixFileMode(info.FullName);
