@@ -173,6 +173,8 @@ public sealed class BuildTests : IDisposable
         Assert.Equal(first, Hash());
 
         Assert.NotEqual(first, Hash("other-img"));
+        var context = BuildContext.Create(ProjectDetector.Detect(_folder), "img");
+        Assert.NotEqual(context.ComputeHash("sha256:aaaa"), context.ComputeHash("sha256:bbbb"));   // the base image rebuilt under its name
 
         File.WriteAllText(Path.Combine(_folder, "main.py"), "print(2)\n");
         var changed = Hash();

@@ -102,7 +102,9 @@ namespace Sandbox.Build
         /// SHA-256 over everything that decides the image: the Dockerfile, the base image and every included entry's
         /// path, kind, mode and content. Timestamps and excluded files do not count.
         /// </summary>
-        public string ComputeHash()
+        /// <param name="baseImageId">The id of the base image as the engine has it now, so that a base image rebuilt under the
+        /// same name makes a new image; null when the engine does not have it yet (the build will pull it).</param>
+        public string ComputeHash(string? baseImageId = null)
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             void Add(string text)
@@ -115,6 +117,7 @@ namespace Sandbox.Build
             Add(DockerfilePath);
             Add(GeneratedDockerfile ?? "");
             Add(BaseImage ?? "");
+            Add(baseImageId ?? "");
             var buffer = new byte[81920];
             foreach (var entry in Entries)
             {

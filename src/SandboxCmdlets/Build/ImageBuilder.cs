@@ -76,7 +76,8 @@ namespace Sandbox.Build
         public async Task<BuildResult> BuildAsync(BuildContext context, IProgress<BuildProgress>? progress, CancellationToken cancel)
         {
             var clock = Stopwatch.StartNew();
-            var hash = context.ComputeHash();
+            var baseImageId = context.BaseImage != null ? await FindImageAsync(context.BaseImage, cancel).ConfigureAwait(false) : null;
+            var hash = context.ComputeHash(baseImageId);
             var tag = TagFor(context.Project.Folder, hash);
             var existing = await FindImageAsync(tag, cancel).ConfigureAwait(false);
             if (existing != null)
