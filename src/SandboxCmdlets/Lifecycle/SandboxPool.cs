@@ -68,6 +68,7 @@ namespace Sandbox.Lifecycle
         static readonly TimeSpan MaintenancePeriod = TimeSpan.FromSeconds(1);
         static readonly TimeSpan LivenessPeriod = TimeSpan.FromSeconds(5);
         static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+        static readonly TimeSpan RefillDelay = TimeSpan.FromMilliseconds(100);
 
         sealed class Member
         {
@@ -177,6 +178,7 @@ namespace Sandbox.Lifecycle
                 return;
             }
 
+            created.InPool = true;
             bool kept;
             lock (_gate)
             {
@@ -184,7 +186,6 @@ namespace Sandbox.Lifecycle
                 kept = !_stopped;
                 if (kept) _waiting.Add(new Member { Sandbox = created, IdleDeadline = created.ExpiresAt ?? DateTime.MaxValue });
             }
-            created.InPool = true;
             if (!kept) await RemoveQuietlyAsync(created).ConfigureAwait(false);
             else Fill();
         }
@@ -222,7 +223,8 @@ namespace Sandbox.Lifecycle
             DeadlineOverrides.Set(sandbox.Id, sandbox.ExpiresAt);
             Interlocked.Increment(ref _taken);
             SandboxPools.BeginHandover(sandbox.Id, Task.Run(() => WriteTakenDeadlineAsync(sandbox, takenAt, timeoutSec)));
-            Fill();
+            // A moment later, so that on a busy machine the refill's CPU work does not delay the caller's take.
+            Task.Delay(RefillDelay).ContinueWith(_ => Fill(), TaskScheduler.Default);
             return sandbox;
         }
 
