@@ -80,7 +80,6 @@ namespace Sandbox.Lifecycle
         readonly List<Member> _waiting = new List<Member>();
         readonly List<Task> _fills = new List<Task>();
         readonly SandboxSpec _template;
-        readonly CancellationTokenSource _stop = new CancellationTokenSource();
         readonly Timer _timer;
         int _filling;
         long _taken;
@@ -160,8 +159,10 @@ namespace Sandbox.Lifecycle
             Sandbox created;
             try
             {
-                var manager = await SandboxManager.ConnectAsync(Endpoint, _stop.Token).ConfigureAwait(false);
-                created = await manager.CreateAsync(NewMemberSpec(), null, null, _stop.Token).ConfigureAwait(false);
+                // Never cancelled: a create cut off mid-call can leave a container the pool never learns of. Stopping
+                // waits for it instead, and removes what it made.
+                var manager = await SandboxManager.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
+                created = await manager.CreateAsync(NewMemberSpec(), null, null, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -330,7 +331,6 @@ namespace Sandbox.Lifecycle
                 fills = _fills.ToArray();
             }
             _timer.Dispose();
-            _stop.Cancel();
             await Task.WhenAll(waiting.Select(m => RemoveQuietlyAsync(m.Sandbox))).ConfigureAwait(false);
             // A fill that finishes now sees the pool stopped and removes what it started.
             await Task.WhenAll(fills).ConfigureAwait(false);
