@@ -320,4 +320,22 @@ Start-Sleep -Seconds 120
             if (-not $child.HasExited) { $child.Kill() }
         }
     }
+
+    It 'a pwsh that exits normally removes its waiting members' {
+        $work = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'exits')
+        $name = New-TestPoolName 'exit'
+        $ready = Join-Path $work 'members.txt'
+        $child = Start-ChildPwsh -WorkFolder $work -Script @"
+`$ErrorActionPreference = 'Stop'
+Import-Module `$env:SANDBOX_MODULE_PATH
+`$pool = Start-SandboxPool -Name '$name' -Size 2 -Wait
+Set-Content -LiteralPath '$ready' -Value (`$pool.Members.Id -join ',')
+exit 0
+"@
+        $child.WaitForExit(60000) | Should -BeTrue -Because "the child exits: $(Get-ChildOutput $work)"
+        $members = (Get-Content -LiteralPath $ready) -split ','
+        $members.Count | Should -Be 2
+        Wait-Until { -not ($members | Where-Object { Test-ContainerExists $_ }) } -TimeoutSec 5 |
+            Should -BeTrue -Because 'the exiting process stops its pools, long before the idle deadline'
+    }
 }

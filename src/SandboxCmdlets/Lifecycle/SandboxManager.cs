@@ -489,6 +489,7 @@ namespace Sandbox.Lifecycle
         {
             Endpoints.Ssh.PortTunnels.Close(id);
             DeadlineOverrides.Forget(id);
+            SandboxPools.Forget(id);
             bool removed;
             try
             {

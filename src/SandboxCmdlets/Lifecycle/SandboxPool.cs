@@ -262,6 +262,12 @@ namespace Sandbox.Lifecycle
             lock (_gate) return _waiting.Any(m => m.Sandbox.Id == id);
         }
 
+        /// <summary>A member removed by someone else (Stop-Sandbox -All) must not be handed out.</summary>
+        internal void Forget(string id)
+        {
+            lock (_gate) _waiting.RemoveAll(m => m.Sandbox.Id == id);
+        }
+
         /// <summary>Retires members near their idle deadline, forgets members removed behind the pool's back, and refills.</summary>
         void Maintain()
         {
@@ -344,6 +350,7 @@ namespace Sandbox.Lifecycle
     {
         static readonly object Gate = new object();
         static readonly List<SandboxPool> Pools = new List<SandboxPool>();
+        static bool _stopsAtExit;
         static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> Handovers =
             new System.Collections.Concurrent.ConcurrentDictionary<string, Task>();
 
@@ -359,6 +366,13 @@ namespace Sandbox.Lifecycle
                         $"A pool named '{name}' is already running. Choose another -Name, or stop it with Stop-SandboxPool -Name {name}.", name);
                 pool = new SandboxPool(name, endpoint, template, size, idleTimeout);
                 Pools.Add(pool);
+                if (!_stopsAtExit)
+                {
+                    // A pwsh that exits without removing the module removes its waiting members too; the idle
+                    // deadline is only for one that is killed.
+                    AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAll(TimeSpan.FromSeconds(10));
+                    _stopsAtExit = true;
+                }
             }
             pool.Fill();
             return pool;
@@ -387,6 +401,11 @@ namespace Sandbox.Lifecycle
         }
 
         public static bool IsWaitingHere(string id) => All.Any(p => p.IsWaiting(id));
+
+        public static void Forget(string id)
+        {
+            foreach (var pool in All) pool.Forget(id);
+        }
 
         internal static void BeginHandover(string id, Task handover)
         {
