@@ -18,6 +18,9 @@
         'Stop-Sandbox'
         'Set-Sandbox'
         'Use-Sandbox'
+        'Start-SandboxPool'
+        'Get-SandboxPool'
+        'Stop-SandboxPool'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

@@ -32,6 +32,9 @@ namespace Sandbox.Commands
         [ValidateNotNullOrEmpty]
         public string[]? DockerHost { get; set; }
 
+        [Parameter]
+        public SwitchParameter IncludePooled { get; set; }
+
         protected override void ProcessRecord()
         {
             var all = new List<Sandbox>();
@@ -46,7 +49,7 @@ namespace Sandbox.Commands
                 catch (SandboxException e) { WriteSandboxError(e, host); _anEngineFailed = true; }
             }
 
-            IEnumerable<Sandbox> result = all;
+            IEnumerable<Sandbox> result = IncludePooled ? all : all.Where(s => !s.InPool);
             if (Name != null) result = Filter(result, Name, "name", (s, p) => p.IsMatch(s.Name), allowWildcards: true);
             if (Id != null) result = Filter(result, Id, "id", (s, p) => s.Id.StartsWith(p.Text, StringComparison.OrdinalIgnoreCase), allowWildcards: false);
             if (ProjectId != null) result = Filter(result, ProjectId, "project id", (s, p) => s.ProjectId != null && p.IsMatch(s.ProjectId), allowWildcards: true);

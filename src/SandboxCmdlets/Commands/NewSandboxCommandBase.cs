@@ -91,6 +91,9 @@ namespace Sandbox.Commands
         [ValidateNotNullOrEmpty]
         public string? DockerHost { get; set; }
 
+        [Parameter]
+        public SwitchParameter NoPool { get; set; }
+
         /// <summary>Creates (or, with -Reuse, finds) the sandbox; null when the user declined or an error was written.</summary>
         protected Sandbox? CreateSandbox()
         {
@@ -154,7 +157,7 @@ namespace Sandbox.Commands
             Sandbox sandbox;
             try
             {
-                sandbox = Run(c => manager.CreateAsync(spec,
+                sandbox = TakeFromPool(endpoint, spec) ?? Run(c => manager.CreateAsync(spec,
                     PipelineProgress<PullProgress>(pull.Show),
                     PipelineProgress<TransferProgress>(p => CopyProgressView.Show(this, 2, $"Copying {spec.CodePath} into the sandbox", p)), c));
             }
@@ -178,6 +181,15 @@ namespace Sandbox.Commands
                 try { SandboxHooks.Invoke(OnStart, sandbox); }
                 catch (Exception e) { WriteWarning($"The -OnStart hook of sandbox '{sandbox.Name}' failed: {(e is RuntimeException r ? r.ErrorRecord.ToString() : e.Message)}"); }
             }
+            return sandbox;
+        }
+
+        /// <summary>A started sandbox from a warm pool with the same settings (Start-SandboxPool), unless -NoPool.</summary>
+        Sandbox? TakeFromPool(DockerEndpoint endpoint, SandboxSpec spec)
+        {
+            if (NoPool) return null;
+            var sandbox = SandboxPools.TryTake(endpoint, spec);
+            if (sandbox != null) WriteVerbose($"Took sandbox '{sandbox.Name}' from pool '{sandbox.Pool}'.");
             return sandbox;
         }
 

@@ -26,6 +26,7 @@ namespace Sandbox.Hosting
         public void OnRemove(PSModuleInfo module)
         {
             SandboxHooks.Reset();
+            SandboxPools.StopAll(System.TimeSpan.FromSeconds(30));
             CleanupEngine.Shutdown();
         }
     }

@@ -24,6 +24,8 @@ namespace Sandbox.Lifecycle
         public const string ReadOnly = Prefix + "readonly";
         /// <summary>On a sandbox: the name of its deadline volume. On that volume: "true".</summary>
         public const string DeadlineVolume = Prefix + "deadline-volume";
+        /// <summary>The warm pool that started the sandbox (see <see cref="SandboxPool"/>).</summary>
+        public const string Pool = Prefix + "pool";
 
         static DateTime Epoch => UnixTime.Epoch;
 
@@ -61,6 +63,7 @@ namespace Sandbox.Lifecycle
             if (!string.IsNullOrEmpty(spec.CodePath)) labels[CodePath] = spec.CodePath!;
             if (!string.IsNullOrEmpty(spec.User)) labels[User] = spec.User!;
             if (spec.ReadOnlyRoot) labels[ReadOnly] = "true";
+            if (!string.IsNullOrEmpty(spec.Pool)) labels[Pool] = spec.Pool!;
             return labels;
         }
 

@@ -317,6 +317,7 @@ namespace Sandbox.Lifecycle
                 var list = await Client.Containers.ListContainersAsync(parameters, cancel).ConfigureAwait(false);
                 var sandboxes = list.Select(c => Attach(SandboxMapper.FromList(c, Host))).OrderBy(s => s.CreatedAt).ToList();
                 await CorrectMovedDeadlinesAsync(sandboxes, cancel).ConfigureAwait(false);
+                await MarkPoolMembersAsync(sandboxes, cancel).ConfigureAwait(false);
                 return sandboxes;
             }
             catch (Exception e) { throw DockerEngine.Translate(e, Engine.Endpoint); }
@@ -350,17 +351,38 @@ namespace Sandbox.Lifecycle
 
         /// <summary>
         /// Moves a sandbox's deadline to <paramref name="timeoutSec"/> seconds from now (0: no deadline), in every layer:
-        /// the deadline file that PID 1 watches (written through a never-started helper container that shares the sandbox's
-        /// volumes read-write), and the returned object for the cleanup engine. Labels keep the deadline the sandbox started with.
+        /// the deadline file that PID 1 watches, and the returned object for the cleanup engine. Labels keep the deadline
+        /// the sandbox started with.
         /// </summary>
         public async Task<Sandbox> SetTimeoutAsync(Sandbox sandbox, int timeoutSec, CancellationToken cancel)
+        {
+            // A sandbox just taken from a pool is still getting its first deadline file; this one must land after it.
+            await SandboxPools.HandoverFinishedAsync(sandbox.Id).ConfigureAwait(false);
+            DateTime? deadline;
+            try
+            {
+                var engineNow = await EngineClockAsync(cancel).ConfigureAwait(false);
+                deadline = timeoutSec > 0 ? engineNow.AddSeconds(timeoutSec) : (DateTime?)null;
+            }
+            catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, Engine.Endpoint); }
+            await WriteDeadlineFileAsync(sandbox, deadline, cancel).ConfigureAwait(false);
+
+            sandbox.TimeoutSec = timeoutSec;
+            sandbox.ExpiresAt = timeoutSec > 0 ? DateTime.UtcNow.AddSeconds(timeoutSec) : (DateTime?)null;
+            DeadlineOverrides.Set(sandbox.Id, sandbox.ExpiresAt);
+            return sandbox;
+        }
+
+        /// <summary>
+        /// Writes the deadline file PID 1 watches (engine clock; null: none), through a never-started helper container that
+        /// shares the sandbox's deadline volume read-write.
+        /// </summary>
+        public async Task WriteDeadlineFileAsync(Sandbox sandbox, DateTime? deadline, CancellationToken cancel)
         {
             try
             {
                 // The helper would otherwise re-create the volume of a sandbox that is gone, unlabelled.
                 await Client.Containers.InspectContainerAsync(sandbox.Id, cancel).ConfigureAwait(false);
-                var engineNow = await EngineClockAsync(cancel).ConfigureAwait(false);
-                var deadline = timeoutSec > 0 ? engineNow.AddSeconds(timeoutSec) : (DateTime?)null;
                 if (!sandbox.Labels.TryGetValue(SandboxLabels.DeadlineVolume, out var volume))
                     throw new SandboxException("SetTimeoutNotSupported", SandboxErrorKind.InvalidOperation,
                         $"Sandbox '{sandbox.Name}' was made by an older version of the module, without a deadline volume; its deadline cannot move.", sandbox.Name);
@@ -397,11 +419,6 @@ namespace Sandbox.Lifecycle
                     $"Could not move the deadline of sandbox '{sandbox.Name}': {EngineMessage(e)}", sandbox.Name, null, e);
             }
             catch (Exception e) when (!(e is SandboxException) && !(e is OperationCanceledException)) { throw DockerEngine.Translate(e, Engine.Endpoint); }
-
-            sandbox.TimeoutSec = timeoutSec;
-            sandbox.ExpiresAt = timeoutSec > 0 ? DateTime.UtcNow.AddSeconds(timeoutSec) : (DateTime?)null;
-            DeadlineOverrides.Set(sandbox.Id, sandbox.ExpiresAt);
-            return sandbox;
         }
 
         /// <summary>Whether the sandbox's deadline was moved (it has a deadline file), and the deadline PID 1 then watches (null: none).</summary>
@@ -439,7 +456,7 @@ namespace Sandbox.Lifecycle
             return ClockOffsets[Engine.Endpoint.CacheKey] = offset;
         }
 
-        async Task<DateTime> EngineClockAsync(CancellationToken cancel)
+        public async Task<DateTime> EngineClockAsync(CancellationToken cancel)
         {
             var info = await Client.System.GetSystemInfoAsync(cancel).ConfigureAwait(false);
             // The engine gives nanoseconds; .NET reads at most seven digits of a fraction.
@@ -457,6 +474,22 @@ namespace Sandbox.Lifecycle
         {
             foreach (var sandbox in sandboxes.Where(s => s.IsExpired && s.State == "running"))
                 await RefreshDeadlineAsync(sandbox, cancel).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// A pool member waits without a deadline file; taking it writes one. So the file tells another process whether a
+        /// member still waits, and holds the deadline of one that was taken (its labels hold the pool's idle deadline).
+        /// </summary>
+        async Task MarkPoolMembersAsync(IEnumerable<Sandbox> sandboxes, CancellationToken cancel)
+        {
+            await Task.WhenAll(sandboxes.Where(s => s.Pool != null && s.State == "running").Select(async sandbox =>
+            {
+                if (SandboxPools.IsWaitingHere(sandbox.Id)) { sandbox.InPool = true; return; }
+                if (DeadlineOverrides.Has(sandbox.Id)) return;
+                var (taken, deadline) = await ReadDeadlineFileAsync(sandbox.Id, cancel).ConfigureAwait(false);
+                if (!taken) sandbox.InPool = true;
+                else sandbox.ExpiresAt = deadline;
+            })).ConfigureAwait(false);
         }
 
         /// <summary>
@@ -481,6 +514,7 @@ namespace Sandbox.Lifecycle
         {
             Endpoints.Ssh.PortTunnels.Close(id);
             DeadlineOverrides.Forget(id);
+            SandboxPools.Forget(id);
             bool removed;
             try
             {

@@ -53,6 +53,7 @@ namespace Sandbox.Lifecycle
             labels.TryGetValue(SandboxLabels.CodePath, out var codePath);
             labels.TryGetValue(SandboxLabels.Owner, out var owner);
             labels.TryGetValue(SandboxLabels.Network, out var network);
+            labels.TryGetValue(SandboxLabels.Pool, out var pool);
             var sandbox = new Sandbox
             {
                 Id = id,
@@ -70,6 +71,7 @@ namespace Sandbox.Lifecycle
                 WorkingDirectory = string.IsNullOrEmpty(workdir) ? "/workspace" : workdir!,
                 CodePath = codePath,
                 Owner = owner,
+                Pool = pool,
                 NetworkMode = network,
                 Limits = new SandboxLimits
                 {

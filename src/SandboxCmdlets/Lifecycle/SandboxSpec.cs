@@ -24,6 +24,8 @@ namespace Sandbox.Lifecycle
         public string? User { get; set; }
         /// <summary>A read-only root file system; /workspace and /tmp stay writable.</summary>
         public bool ReadOnlyRoot { get; set; }
+        /// <summary>The warm pool this sandbox waits in until New-Sandbox takes it; null for an ordinary sandbox.</summary>
+        public string? Pool { get; set; }
 
         static readonly System.Text.RegularExpressions.Regex UserPattern =
             new System.Text.RegularExpressions.Regex(@"^[a-zA-Z0-9_][a-zA-Z0-9_.-]*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]*)?\z");

@@ -25,6 +25,10 @@ namespace Sandbox
         public SandboxLimits Limits { get; internal set; } = new SandboxLimits();
         public string? NetworkMode { get; internal set; }
         public string? Owner { get; internal set; }
+        /// <summary>The warm pool the sandbox came from; null when New-Sandbox started it.</summary>
+        public string? Pool { get; internal set; }
+        /// <summary>True while the sandbox waits in its pool, before New-Sandbox hands it out.</summary>
+        public bool InPool { get; internal set; }
         public IReadOnlyDictionary<string, string> Labels { get; internal set; } = new Dictionary<string, string>();
 
         internal Endpoints.DockerEndpoint? Endpoint { get; set; }
