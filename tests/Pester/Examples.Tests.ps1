@@ -80,14 +80,6 @@ BeforeAll {
             Seconds  = [Math]::Round($clock.Elapsed.TotalSeconds, 1)
         }
     }
-}
-
-AfterAll {
-    if ($script:RunTimes.Count) {
-        Write-Host "`nExample run times (s): $(($script:RunTimes.GetEnumerator() | ForEach-Object { "$($_.Key) $($_.Value)" }) -join ', ')"
-    }
-    Complete-SandboxTest
-}
 
     # The lines of one example's part of all.ps1's output: from its header to the next one.
     function Select-ExamplePart([string[]] $Lines, [string] $Name) {
@@ -108,6 +100,13 @@ AfterAll {
         }
         $script:Runs['all']
     }
+}
+
+AfterAll {
+    if ($script:RunTimes.Count) {
+        Write-Host "`nExample run times (s): $(($script:RunTimes.GetEnumerator() | ForEach-Object { "$($_.Key) $($_.Value)" }) -join ', ')"
+    }
+    Complete-SandboxTest
 }
 
 # One Describe per example with its name written out, so that -TestName '*server*' picks one.
