@@ -18,6 +18,9 @@
         'Stop-Sandbox'
         'Set-Sandbox'
         'Use-Sandbox'
+        'Invoke-SandboxCode'
+        'Get-SandboxLanguage'
+        'Register-SandboxLanguage'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()
