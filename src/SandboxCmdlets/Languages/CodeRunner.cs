@@ -80,14 +80,13 @@ namespace Sandbox.Languages
         }
 
         /// <summary>
-        /// A launcher such as env or sh that cannot find the interpreter exits 127 and says so on stderr, naming it first
-        /// ("python3: not found") or quoted ("env: 'python3': No such file or directory").
+        /// A launcher such as env or sh that cannot find the interpreter exits 127 and says so on stderr about the interpreter
+        /// itself: "python3: not found", "sh: 1: python3: not found", "env: 'python3': No such file or directory".
         /// </summary>
         public static bool SaysInterpreterNotFound(string line, string interpreter)
         {
             var name = Regex.Escape(interpreter.Substring(interpreter.LastIndexOf('/') + 1));
-            return Regex.IsMatch(line, $@"(^(\S*/)?{name}:|['""`](\S*/)?{name}['""])") &&
-                   Regex.IsMatch(line, @"not found|No such file or directory", RegexOptions.IgnoreCase);
+            return Regex.IsMatch(line, $@"(^|[\s'""`\u2018])(\S*/)?{name}['""`\u2019]?: (not found|command not found|No such file or directory)");
         }
 
         static SandboxException RuntimeNotFound(LanguageDefinition language, string image, string detail, Exception? inner) =>
