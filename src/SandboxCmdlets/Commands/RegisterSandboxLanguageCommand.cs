@@ -107,11 +107,10 @@ namespace Sandbox.Commands
             if (PassThru) WriteObject(LanguageTable.Find(definition.Name));
         }
 
-        /// <summary>The entry of that name with the fields given replaced, or a new one of just those fields.</summary>
+        /// <summary>The entry of that name (or alias) with the fields given replaced, or a new one of just those fields.</summary>
         LanguageDefinition FromFields()
         {
-            var definition = LanguageTable.All.FirstOrDefault(l => string.Equals(l.Name, Name.Trim(), System.StringComparison.OrdinalIgnoreCase))
-                             ?? new LanguageDefinition { Name = Name.Trim() };
+            var definition = LanguageTable.Find(Name.Trim()) ?? new LanguageDefinition { Name = Name.Trim() };
             var missing = new List<string>();
             if (Extension != null) definition.Extension = Extension.Trim();
             else if (definition.Extension.Length == 0) missing.Add("-Extension");
