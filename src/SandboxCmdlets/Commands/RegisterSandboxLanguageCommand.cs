@@ -14,7 +14,7 @@ namespace Sandbox.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Register, "SandboxLanguage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ByFields)]
     [OutputType(typeof(LanguageDefinition))]
-    public sealed class RegisterSandboxLanguageCommand : SandboxCmdletBase
+    public sealed class RegisterSandboxLanguageCommand : PSCmdlet
     {
         const string ByFields = "Fields";
         const string ByObject = "InputObject";
@@ -95,7 +95,9 @@ namespace Sandbox.Commands
             }
             catch (SandboxException e)
             {
-                WriteSandboxError(e);
+                var record = new ErrorRecord(e, e.ErrorId, SandboxCmdletBase.Category(e.Kind), e.Target);
+                if (e.RecommendedAction != null) record.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = e.RecommendedAction };
+                WriteError(record);
                 return;
             }
 
@@ -125,8 +127,21 @@ namespace Sandbox.Commands
             if (DetectFile != null) definition.DetectFiles = DetectFile.Select(d => d.Trim()).ToArray();
             if (BuildImage != null) definition.BuildImage = BuildImage.Trim();
             if (InstallCommand != null) definition.InstallCommand = InstallCommand;
-            if (BuildEnvironment != null) definition.BuildEnvironment = StringMap(BuildEnvironment);
+            if (BuildEnvironment != null) definition.BuildEnvironment = EnvironmentMap(BuildEnvironment);
             return definition;
+        }
+
+        static Dictionary<string, string> EnvironmentMap(Hashtable table)
+        {
+            var result = new Dictionary<string, string>(System.StringComparer.Ordinal);
+            foreach (DictionaryEntry entry in table)
+            {
+                var key = LanguagePrimitives.ConvertTo<string>(entry.Key)?.Trim() ?? "";
+                if (key.Length == 0 || key.Contains("=") || key.Contains("\0"))
+                    throw new SandboxException("InvalidEnvironment", SandboxErrorKind.InvalidArgument, $"'{key}' is not an environment variable name: use letters, digits and '_', without '='.", key);
+                result[key] = LanguagePrimitives.ConvertTo<string>(entry.Value) ?? "";
+            }
+            return result;
         }
     }
 }
