@@ -96,9 +96,26 @@ namespace Sandbox.Languages
                 $"Run the code in a sandbox or image that has {language.Interpreter} (-Sandbox, -Image), or point the language at one: Register-SandboxLanguage -Name {language.Name} -Image <image> ...",
                 inner);
 
-        /// <summary>Puts the file into the sandbox through the archive API; a read-only root refuses that, so there a root exec writes it into the /tmp tmpfs.</summary>
+        /// <summary>
+        /// Puts the file into the sandbox through the archive API. That API writes to the container's root file system, so
+        /// where that is read-only, or where /tmp is a tmpfs the API cannot see into, a root exec writes the file instead.
+        /// </summary>
         async Task WriteCodeFileAsync(string containerId, string file, byte[] code, CancellationToken cancel)
         {
+            ContainerInspectResponse inspect;
+            try { inspect = await _engine.Client.Containers.InspectContainerAsync(containerId, cancel).ConfigureAwait(false); }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists: {SandboxManager.EngineMessage(e)}", containerId, null, e);
+            }
+            catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
+            var host = inspect.HostConfig;
+            if (host != null && (host.ReadonlyRootfs || (host.Tmpfs != null && host.Tmpfs.ContainsKey("/tmp"))))
+            {
+                await WriteThroughExecAsync(containerId, file, code, cancel).ConfigureAwait(false);
+                return;
+            }
+
             var folderName = CodeFolder.Substring("/tmp/".Length);
             using var archive = new MemoryStream();
             var tar = new TarWriter(archive);
@@ -114,10 +131,6 @@ namespace Sandbox.Languages
                 await _engine.Client.Containers.ExtractArchiveToContainerAsync(containerId,
                     new CopyToContainerParameters { Path = "/tmp", AllowOverwriteDirWithFile = false }, archive, cancel).ConfigureAwait(false);
             }
-            catch (DockerApiException e) when (SandboxManager.EngineMessage(e).IndexOf("read-only", StringComparison.OrdinalIgnoreCase) >= 0)
-            {
-                await WriteThroughExecAsync(containerId, file, code, cancel).ConfigureAwait(false);
-            }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound && SandboxManager.EngineMessage(e).IndexOf("container", StringComparison.OrdinalIgnoreCase) >= 0)
             {
                 throw new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists: {SandboxManager.EngineMessage(e)}", containerId, null, e);
@@ -128,7 +141,7 @@ namespace Sandbox.Languages
                     $"The code could not be written to {CodeFolder} in the sandbox: {SandboxManager.EngineMessage(e)}", containerId,
                     "The sandbox's image needs a writable /tmp folder.", e);
             }
-            catch (Exception e) when (!(e is OperationCanceledException) && !(e is SandboxException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
+            catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
         }
 
         async Task WriteThroughExecAsync(string containerId, string file, byte[] code, CancellationToken cancel)
@@ -143,7 +156,7 @@ namespace Sandbox.Languages
                 _ => { }, line => errors.AppendLine(line), cancel).ConfigureAwait(false);
             if (outcome.ExitCode != 0)
                 throw new SandboxException("CodeWriteFailed", SandboxErrorKind.InvalidOperation,
-                    $"The code could not be written to {CodeFolder} in the read-only sandbox (exit code {outcome.ExitCode}): {errors.ToString().Trim()}", containerId,
+                    $"The code could not be written to {CodeFolder} in the sandbox's /tmp tmpfs (exit code {outcome.ExitCode}): {errors.ToString().Trim()}", containerId,
                     "The sandbox needs a writable /tmp (New-Sandbox -ReadOnly mounts one) and /bin/sh.");
         }
 
@@ -155,7 +168,7 @@ namespace Sandbox.Languages
             catch (DecoderFallbackException) { text = "\0"; }
             if (text.IndexOf('\0') >= 0 || text.Length > MaxArgumentCodeChars)
                 throw new SandboxException("CodeWriteFailed", SandboxErrorKind.InvalidOperation,
-                    $"The sandbox's root file system is read-only, and code that is binary or larger than {MaxArgumentCodeChars / 1024} KiB cannot be written into it another way.", file,
+                    $"The sandbox's root file system is read-only (or its /tmp a tmpfs), and code that is binary or larger than {MaxArgumentCodeChars / 1024} KiB cannot be written into it another way.", file,
                     "Use a sandbox without -ReadOnly, or copy the file into the sandbox's workspace with Copy-SandboxItem and run it with Invoke-SandboxCommand.");
             var chunks = new List<string>();
             for (var start = 0; start < text.Length;)
