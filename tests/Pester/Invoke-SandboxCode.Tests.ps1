@@ -247,6 +247,14 @@ Describe 'Invoke-SandboxCode' {
             } finally { $ps.Dispose() }
         }
 
+        It 'runs as a job that makes and removes its own sandbox' {
+            $before = Get-OwnedContainer
+            $job = Invoke-SandboxCode -Language python -Code 'import sys; print("job", sys.argv[1])' -ArgumentList x -Image $poly -AsJob
+            $job | Should -BeOfType ([System.Management.Automation.Job])
+            $job | Receive-Job -Wait -AutoRemoveJob | Should -Be 'job x'
+            Get-NewOwnedContainer $before | Should -BeNullOrEmpty
+        }
+
         It 'uses the image a registered language names' {
             Register-SandboxLanguage -Name python -Image $poly
             try {
