@@ -21,6 +21,9 @@
         'Start-SandboxPool'
         'Get-SandboxPool'
         'Stop-SandboxPool'
+        'Invoke-SandboxCode'
+        'Get-SandboxLanguage'
+        'Register-SandboxLanguage'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

@@ -11,7 +11,8 @@ public sealed class CmdletHostingTests
 {
     // Nothing listens here: a cmdlet that got as far as the engine would fail with DockerEndpointUnavailable instead.
     const string NoEngine = "unix:///nonexistent.sock";
-    static readonly string[] Cmdlets = { "New-Sandbox", "Invoke-SandboxCommand", "Copy-SandboxItem", "Get-Sandbox", "Stop-Sandbox", "Set-Sandbox", "Use-Sandbox" };
+    static readonly string[] Cmdlets = { "New-Sandbox", "Invoke-SandboxCommand", "Copy-SandboxItem", "Get-Sandbox", "Stop-Sandbox", "Set-Sandbox", "Use-Sandbox",
+        "Invoke-SandboxCode", "Get-SandboxLanguage", "Register-SandboxLanguage", "Start-SandboxPool", "Get-SandboxPool", "Stop-SandboxPool" };
 
     readonly PowerShellFixture _ps;
 
@@ -45,7 +46,7 @@ public sealed class CmdletHostingTests
     }
 
     [Fact]
-    public void Module_exports_the_six_cmdlets()
+    public void Module_exports_exactly_its_cmdlets()
     {
         var result = _ps.Invoke("Get-Command -Module Sandbox");
         Assert.Empty(result.Errors);

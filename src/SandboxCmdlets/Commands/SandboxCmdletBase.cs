@@ -129,7 +129,7 @@ namespace Sandbox.Commands
             new ErrorRecord(new ArgumentException($"'{value}' is not a valid wildcard pattern: {e.Message} Escape [ and ] with a backtick (`[), or use -Id."),
                 "InvalidWildcardPattern", ErrorCategory.InvalidArgument, value);
 
-        static ErrorCategory Category(SandboxErrorKind kind) => kind switch
+        internal static ErrorCategory Category(SandboxErrorKind kind) => kind switch
         {
             SandboxErrorKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
             SandboxErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,

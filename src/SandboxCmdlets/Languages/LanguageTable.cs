@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Sandbox.Lifecycle;
 
 namespace Sandbox.Languages
 {
@@ -24,6 +25,37 @@ namespace Sandbox.Languages
         public static LanguageDefinition? Find(string nameOrAlias)
         {
             lock (Gate) return _entries.FirstOrDefault(e => e.Matches(nameOrAlias))?.Clone();
+        }
+
+        /// <summary>The entry named or aliased so; throws UnknownLanguage, listing the known ones, when none.</summary>
+        public static LanguageDefinition Get(string nameOrAlias)
+        {
+            var found = Find(nameOrAlias.Trim());
+            if (found != null) return found;
+            throw new SandboxException("UnknownLanguage", SandboxErrorKind.ObjectNotFound,
+                $"There is no language '{nameOrAlias}'. Known languages: {KnownNames()}.", nameOrAlias,
+                "Use one of those names or aliases (Get-SandboxLanguage lists them), or add the language with Register-SandboxLanguage.");
+        }
+
+        /// <summary>The first entry, in table order, whose extension is <paramref name="extension"/> (with its dot); null when none.</summary>
+        public static LanguageDefinition? FindByExtension(string extension)
+        {
+            lock (Gate) return _entries.FirstOrDefault(e => string.Equals(e.Extension, extension, StringComparison.OrdinalIgnoreCase))?.Clone();
+        }
+
+        /// <summary>"python (py, python3), node (...)": what an error about an unknown language offers instead.</summary>
+        public static string KnownNames()
+        {
+            lock (Gate)
+                return string.Join(", ", _entries.Select(e => e.Aliases.Length == 0 ? e.Name : $"{e.Name} ({string.Join(", ", e.Aliases)})"));
+        }
+
+        /// <summary>The other entry one of whose names <paramref name="definition"/> would take; null when its names are free.</summary>
+        public static LanguageDefinition? Conflict(LanguageDefinition definition)
+        {
+            var names = new[] { definition.Name }.Concat(definition.Aliases).ToList();
+            lock (Gate)
+                return _entries.FirstOrDefault(e => !string.Equals(e.Name, definition.Name, StringComparison.OrdinalIgnoreCase) && names.Any(e.Matches))?.Clone();
         }
 
         /// <summary>Adds an entry, or replaces the one of the same name (kept in its place in detection order).</summary>

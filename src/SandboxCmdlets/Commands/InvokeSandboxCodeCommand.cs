@@ -1,0 +1,168 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Text;
+using System.Threading;
+using Sandbox.Completion;
+using Sandbox.Exec;
+using Sandbox.Languages;
+using Sandbox.Lifecycle;
+
+namespace Sandbox.Commands
+{
+    /// <summary>Runs a piece of code, or a local script file, in a sandbox with the interpreter of its language.</summary>
+    [Cmdlet(VerbsLifecycle.Invoke, "SandboxCode", DefaultParameterSetName = ThrowawaySandbox)]
+    [OutputType(typeof(string), typeof(SandboxCommandResult), typeof(Job))]
+    public sealed class InvokeSandboxCodeCommand : SandboxExecCmdletBase
+    {
+        const string ThrowawaySandbox = "Image";
+
+        [Parameter(Position = 0)]
+        [ValidateNotNull]
+        public string? Code { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Path { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(LanguageCompleter))]
+        public string? Language { get; set; }
+
+        [Parameter(ParameterSetName = ThrowawaySandbox)]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ImageCompleter))]
+        public string? Image { get; set; }
+
+        LanguageDefinition _language = null!;
+        byte[] _code = null!;
+        string _source = "";
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            if ((Code == null) == (Path == null))
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give the code as -Code 'text' or as -Path to a local script file, not both."),
+                    Code == null ? "CodeRequired" : "CodeAndPath", ErrorCategory.InvalidArgument, null));
+            try
+            {
+                if (Path != null) ReadScriptFile(Path);
+                else
+                {
+                    if (Language == null)
+                        throw new SandboxException("LanguageRequired", SandboxErrorKind.InvalidArgument,
+                            $"Say which language the code is in with -Language. Known languages: {LanguageTable.KnownNames()}.", null);
+                    _code = new UTF8Encoding(false).GetBytes(Code!);
+                    _source = "<code>";
+                }
+                if (Language != null) _language = LanguageTable.Get(Language);
+                if (Image != null) SandboxManager.ValidateImageReference(Image);
+            }
+            catch (SandboxException e) { ThrowSandboxError(e); }
+            PrepareJob();
+        }
+
+        void ReadScriptFile(string path)
+        {
+            var file = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+            if (!File.Exists(file))
+                throw new SandboxException("PathNotFound", SandboxErrorKind.ObjectNotFound,
+                    Directory.Exists(file) ? $"'{path}' is a folder; -Path takes a script file." : $"Script file '{path}' does not exist.", path);
+            if (Language == null)
+            {
+                var extension = System.IO.Path.GetExtension(file);
+                _language = LanguageTable.FindByExtension(extension) ?? throw new SandboxException("UnknownLanguage", SandboxErrorKind.InvalidArgument,
+                    $"No language has the extension '{extension}' of '{path}'. Say which language it is in with -Language; known languages: {LanguageTable.KnownNames()}.", path,
+                    "Use -Language, or add the language with Register-SandboxLanguage.");
+            }
+            try { _code = File.ReadAllBytes(file); }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new SandboxException("PathNotReadable", SandboxErrorKind.PermissionDenied, $"Script file '{path}' cannot be read: {e.Message}", path, null, e);
+            }
+            _source = System.IO.Path.GetFileName(file);
+        }
+
+        protected override void ProcessRecord()
+        {
+            if (Job != null) { Job.AddPipelineInput(); return; }
+            if (ParameterSetName == ThrowawaySandbox) { RunInThrowawaySandbox(); return; }
+
+            System.Collections.Generic.List<(Sandbox Sandbox, SandboxManager Manager)> targets;
+            try { targets = ResolveTargets(); }
+            catch (SandboxException e) { WriteSandboxError(e); return; }
+            foreach (var (sandbox, manager) in targets) RunIn(sandbox, manager, removeCodeFile: true);
+        }
+
+        void RunIn(Sandbox sandbox, SandboxManager manager, bool removeCodeFile)
+        {
+            ExecRequest request;
+            try { request = NewRequest(sandbox); }
+            catch (SandboxException e) { WriteSandboxError(e); return; }
+
+            var display = string.Join(" ", CodeRunner.BuildArgv(_language, _source, ArgumentList));
+            ExecOutcome outcome;
+            try
+            {
+                var runner = new CodeRunner(manager.Engine);
+                outcome = RunStreaming((stdout, stderr, c) =>
+                    runner.RunAsync(sandbox.Id, sandbox.Image, _language, _code, ArgumentList, request, stdout, stderr, removeCodeFile, c));
+            }
+            catch (SandboxException e)
+            {
+                WriteSandboxError(e, sandbox);
+                return;
+            }
+            Report(sandbox, display, outcome);
+        }
+
+        /// <summary>A sandbox of the language's image for this one run, removed afterwards whatever happens (as Use-Sandbox does).</summary>
+        void RunInThrowawaySandbox()
+        {
+            Sandbox sandbox;
+            SandboxManager manager;
+            try
+            {
+                var endpoint = ResolveEndpoint(DockerHost);
+                manager = Connect(endpoint);
+                var limits = ResourceLimits.Defaults();
+                limits.Normalize();
+                var spec = new SandboxSpec
+                {
+                    Image = Image ?? _language.Image,
+                    // Its deadline removes it even if this process dies; it outlives the run's own -TimeoutSec.
+                    TimeoutSec = TimeoutSec > 0 ? TimeoutSec + 60 : SandboxSpec.DefaultTimeoutSec,
+                    Limits = limits,
+                };
+                WriteVerbose($"Creating a sandbox from image {spec.Image} for this {_language.Name} code.");
+                try
+                {
+                    sandbox = Run(c => manager.CreateAsync(spec,
+                        PipelineProgress<PullProgress>(p => WriteProgress(new ProgressRecord(1, $"Pulling image {p.Image}", string.IsNullOrEmpty(p.Layer) ? p.Status : $"{p.Layer}: {p.Status}"))),
+                        null, c));
+                }
+                finally { WriteProgress(new ProgressRecord(1, $"Pulling image {spec.Image}", "Done") { RecordType = ProgressRecordType.Completed }); }
+                CleanupEngine.Instance.Track(sandbox, endpoint);
+                CompletionSource.Invalidate();
+            }
+            catch (SandboxException e)
+            {
+                WriteSandboxError(e);
+                return;
+            }
+
+            try { RunIn(sandbox, manager, removeCodeFile: false); }
+            finally
+            {
+                try
+                {
+                    Run(c => manager.RemoveAsync(sandbox, CancellationToken.None));
+                    CleanupEngine.Instance.Untrack(sandbox.Id);
+                    CompletionSource.Invalidate();
+                }
+                catch (SandboxException e) { WriteSandboxError(e, sandbox); }
+            }
+        }
+    }
+}
