@@ -48,6 +48,8 @@ BeforeDiscovery {
             @{ Page = $page.Name; Title = $name; Code = $f.Code; Skip = $cannotRunHere["$($page.Name): $name"] }
         }
     }
+    $index = 0
+    foreach ($example in $examples) { $example.Index = $index++; $example.AllExamples = $examples }
 }
 
 BeforeAll {
@@ -68,9 +70,94 @@ BeforeAll {
     function Format-Position($Position) {
         if ($Position -is [int]) { if ($Position -lt 0) { 'named' } else { "$Position" } } else { "$Position".ToLowerInvariant() }
     }
+
+    # Examples run three at a time, each in a pwsh of its own (a pwsh's start is most of an example's time): the test
+    # of example k starts k, k+1 and k+2 unless they run already, then waits for k. Their folders live outside
+    # $TestDrive, which Pester clears at the end of each Describe.
+    $script:ExamplesRoot = Join-Path ([IO.Path]::GetTempPath()) ('sandbox-help-examples-' + [Guid]::NewGuid().ToString('n').Substring(0, 8))
+    $script:ExampleRuns = @{}
+    function Start-ExampleRun([hashtable] $Example) {
+        $remote = Get-TestRemoteSetting
+        $root = Join-Path $script:ExamplesRoot ('example-' + [Guid]::NewGuid().ToString('n').Substring(0, 8))
+        $work = New-Item -ItemType Directory -Path (Join-Path $root 'work') -Force      # current location
+        $temp = New-Item -ItemType Directory -Path (Join-Path $root 'tmp') -Force       # TMPDIR: GetTempPath()
+        $home_ = Join-Path $root 'home'                                                  # HOME: ~/.ssh, ~/.docker
+
+        # Remote hosts of the docs become the test endpoints.
+        $script = $Example.Code
+        $script = [regex]::Replace($script, 'ssh://(?:[\w.-]+@)?[\w.-]+\.example\.com(?::\d+)?', $remote.SshHost)
+        $script = [regex]::Replace($script, 'tcp://[\w.-]+\.example\.com(?::\d+)?', $remote.TlsHost)
+
+        # The home the example expects: the test ssh keys and known_hosts, its named key files and certificate folders.
+        $null = New-TestSshHome -Path $home_
+        foreach ($m in [regex]::Matches($script, '\.ssh[/\\](?<key>[\w.-]+)')) {
+            $key = Join-Path $home_ ".ssh/$($m.Groups['key'].Value)"
+            if (-not (Test-Path -LiteralPath $key)) { Copy-Item -LiteralPath (Join-Path $home_ '.ssh/id_ed25519') -Destination $key; if (-not $IsWindows) { chmod 0600 $key } }
+        }
+        foreach ($m in [regex]::Matches($script, '\.docker[/\\](?<name>[\w.-]+)')) {
+            $folder = Join-Path $home_ ".docker/$($m.Groups['name'].Value)"
+            if (-not (Test-Path -LiteralPath $folder)) { Copy-Item -LiteralPath (Get-TestTlsCertPath) -Destination $folder -Recurse }
+        }
+
+        $exampleFile = Join-Path $root 'example.ps1'
+        Set-Content -LiteralPath $exampleFile -Value $script
+        $resultFile = Join-Path $root 'result.json'
+        $runner = @'
+param($ExampleFile, $ResultFile, $Manifest, $PasswordFile, $SshUser)
+$ProgressPreference = 'SilentlyContinue'
+$__sbxResult = [ordered]@{ Pid = $PID; Errors = [System.Collections.Generic.List[string]]::new(); Output = '' }
+$__sbxItems = [System.Collections.Generic.List[object]]::new()
+try {
+    Import-Module $Manifest -ErrorAction Stop
+    # Stands in for the user typing a password at the prompt.
+    function Get-Credential {
+        param([string] $UserName, [string] $Message, [string] $Title)
+        [pscredential]::new($SshUser, (ConvertTo-SecureString (Get-Content -Raw -LiteralPath $PasswordFile).Trim() -AsPlainText -Force))
+    }
+    $__sbxExample = [scriptblock]::Create((Get-Content -Raw -LiteralPath $ExampleFile))
+    & $__sbxExample *>&1 | ForEach-Object { $__sbxItems.Add($_) }
+} catch {
+    $__sbxResult.Errors.Add('terminating: ' + ($_ | Out-String).Trim())
+}
+foreach ($item in $__sbxItems) { if ($item -is [System.Management.Automation.ErrorRecord]) { $__sbxResult.Errors.Add(($item | Out-String).Trim()) } }
+$__sbxResult.Output = ($__sbxItems | ForEach-Object {
+        if ($_ -is [System.Management.Automation.ErrorRecord]) { "ERROR: $_" } elseif ($_ -is [System.Management.Automation.WarningRecord]) { "WARNING: $_" } else { $_ }
+    } | Out-String -Width 160).TrimEnd()
+$__sbxResult | ConvertTo-Json -Depth 3 | Set-Content -LiteralPath $ResultFile
+'@
+        $runnerFile = Join-Path $root 'runner.ps1'
+        Set-Content -LiteralPath $runnerFile -Value $runner
+
+        # The same pwsh as this one, in a process of its own with the example's environment.
+        $start = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+        if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+        foreach ($a in '-NoProfile', '-NonInteractive', '-File', $runnerFile, $exampleFile, $resultFile, (Get-SandboxModulePath), $remote.SshPasswordFile, $remote.SshUser) {
+            $start.ArgumentList.Add($a)
+        }
+        $start.WorkingDirectory = $work.FullName
+        $start.RedirectStandardOutput = $start.RedirectStandardError = $true
+        $start.Environment['HOME'] = $home_
+        $start.Environment['TMPDIR'] = $temp.FullName
+        $start.Environment['SANDBOX_IMAGE'] = Get-TestImage
+        foreach ($name in 'DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CONTEXT', 'DOCKER_CONFIG') { $null = $start.Environment.Remove($name) }
+        $child = [System.Diagnostics.Process]::Start($start)
+        [pscustomobject]@{
+            Root = $root; Work = $work; Temp = $temp; ExampleFile = $exampleFile; ResultFile = $resultFile
+            Process = $child; Stdout = $child.StandardOutput.ReadToEndAsync(); Stderr = $child.StandardError.ReadToEndAsync()
+        }
+    }
+
+    function Get-ExampleRun([hashtable[]] $All, [int] $Index) {
+        foreach ($k in $Index..([Math]::Min($Index + 2, $All.Count - 1))) {
+            if (-not $script:ExampleRuns.ContainsKey($k) -and -not $All[$k].Skip) { $script:ExampleRuns[$k] = Start-ExampleRun $All[$k] }
+        }
+        $script:ExampleRuns[$Index]
+    }
 }
 
 AfterAll {
+    foreach ($run in $script:ExampleRuns.Values) { if (-not $run.Process.HasExited) { $run.Process.Kill($true) } }
+    if ($script:ExamplesRoot) { Remove-Item -LiteralPath $script:ExamplesRoot -Recurse -Force -ErrorAction SilentlyContinue }
     Complete-SandboxTest
 }
 
@@ -145,61 +232,15 @@ Describe 'Help: about_Sandbox' {
 Describe 'Help: <Page> <Title> runs as written' -ForEach $examples {
 
     BeforeAll {
-        $remote = Get-TestRemoteSetting
-        $root = Join-Path $TestDrive ('example-' + [Guid]::NewGuid().ToString('n').Substring(0, 8))
-        $work = New-Item -ItemType Directory -Path (Join-Path $root 'work') -Force      # current location
-        $temp = New-Item -ItemType Directory -Path (Join-Path $root 'tmp') -Force       # TMPDIR: GetTempPath()
-        $home_ = Join-Path $root 'home'                                                  # HOME: ~/.ssh, ~/.docker
-
-        # Remote hosts of the docs become the test endpoints.
-        $script = $Code
-        $script = [regex]::Replace($script, 'ssh://(?:[\w.-]+@)?[\w.-]+\.example\.com(?::\d+)?', $remote.SshHost)
-        $script = [regex]::Replace($script, 'tcp://[\w.-]+\.example\.com(?::\d+)?', $remote.TlsHost)
-
-        # The home the example expects: the test ssh keys and known_hosts, its named key files and certificate folders.
-        $null = New-TestSshHome -Path $home_
-        foreach ($m in [regex]::Matches($script, '\.ssh[/\\](?<key>[\w.-]+)')) {
-            $key = Join-Path $home_ ".ssh/$($m.Groups['key'].Value)"
-            if (-not (Test-Path -LiteralPath $key)) { Copy-Item -LiteralPath (Join-Path $home_ '.ssh/id_ed25519') -Destination $key; if (-not $IsWindows) { chmod 0600 $key } }
+        if (-not $Skip) {
+            $run = Get-ExampleRun $AllExamples $Index
+            $root = $run.Root; $work = $run.Work; $temp = $run.Temp; $exampleFile = $run.ExampleFile; $resultFile = $run.ResultFile
         }
-        foreach ($m in [regex]::Matches($script, '\.docker[/\\](?<name>[\w.-]+)')) {
-            $folder = Join-Path $home_ ".docker/$($m.Groups['name'].Value)"
-            if (-not (Test-Path -LiteralPath $folder)) { Copy-Item -LiteralPath (Get-TestTlsCertPath) -Destination $folder -Recurse }
-        }
-
-        $exampleFile = Join-Path $root 'example.ps1'
-        Set-Content -LiteralPath $exampleFile -Value $script
-        $resultFile = Join-Path $root 'result.json'
-        $runner = @'
-param($ExampleFile, $ResultFile, $Manifest, $PasswordFile, $SshUser)
-$ProgressPreference = 'SilentlyContinue'
-$__sbxResult = [ordered]@{ Pid = $PID; Errors = [System.Collections.Generic.List[string]]::new(); Output = '' }
-$__sbxItems = [System.Collections.Generic.List[object]]::new()
-try {
-    Import-Module $Manifest -ErrorAction Stop
-    # Stands in for the user typing a password at the prompt.
-    function Get-Credential {
-        param([string] $UserName, [string] $Message, [string] $Title)
-        [pscredential]::new($SshUser, (ConvertTo-SecureString (Get-Content -Raw -LiteralPath $PasswordFile).Trim() -AsPlainText -Force))
-    }
-    $__sbxExample = [scriptblock]::Create((Get-Content -Raw -LiteralPath $ExampleFile))
-    & $__sbxExample *>&1 | ForEach-Object { $__sbxItems.Add($_) }
-} catch {
-    $__sbxResult.Errors.Add('terminating: ' + ($_ | Out-String).Trim())
-}
-foreach ($item in $__sbxItems) { if ($item -is [System.Management.Automation.ErrorRecord]) { $__sbxResult.Errors.Add(($item | Out-String).Trim()) } }
-$__sbxResult.Output = ($__sbxItems | ForEach-Object {
-        if ($_ -is [System.Management.Automation.ErrorRecord]) { "ERROR: $_" } elseif ($_ -is [System.Management.Automation.WarningRecord]) { "WARNING: $_" } else { $_ }
-    } | Out-String -Width 160).TrimEnd()
-$__sbxResult | ConvertTo-Json -Depth 3 | Set-Content -LiteralPath $ResultFile
-'@
-        $runnerFile = Join-Path $root 'runner.ps1'
-        Set-Content -LiteralPath $runnerFile -Value $runner
     }
 
     AfterAll {
         # Whatever the example left behind goes, so that one failure does not leak into other tests.
-        if (Test-Path -LiteralPath $resultFile) {
+        if ($resultFile -and (Test-Path -LiteralPath $resultFile)) {
             $childPid = (Get-Content -Raw -LiteralPath $resultFile | ConvertFrom-Json).Pid
             $left = docker ps -aq --filter 'label=io.sandbox.managed=true' --filter "label=io.sandbox.owner=$([Environment]::MachineName):$childPid"
             if ($left) { docker rm -f @left *> $null }
@@ -207,30 +248,17 @@ $__sbxResult | ConvertTo-Json -Depth 3 | Set-Content -LiteralPath $ResultFile
         # Images an example built with -Build from its own folders.
         foreach ($id in @(docker image ls -q --no-trunc --filter 'label=io.sandbox.build=true' | Sort-Object -Unique)) {
             $source = docker image inspect --format '{{index .Config.Labels "io.sandbox.build.source"}}' $id 2>$null
-            if ($source -and $source.StartsWith($root)) { docker image rm -f $id *> $null }
+            if ($source -and $root -and $source.StartsWith($root)) { docker image rm -f $id *> $null }
         }
     }
 
     It 'runs without errors and leaves nothing behind' {
         if ($Skip) { Set-ItResult -Skipped -Because $Skip; return }
 
-        # The same pwsh as this one, in a process of its own with the example's environment.
-        $start = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
-        if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
-        foreach ($a in '-NoProfile', '-NonInteractive', '-File', $runnerFile, $exampleFile, $resultFile, (Get-SandboxModulePath), $remote.SshPasswordFile, $remote.SshUser) {
-            $start.ArgumentList.Add($a)
-        }
-        $start.WorkingDirectory = $work.FullName
-        $start.RedirectStandardOutput = $start.RedirectStandardError = $true
-        $start.Environment['HOME'] = $home_
-        $start.Environment['TMPDIR'] = $temp.FullName
-        $start.Environment['SANDBOX_IMAGE'] = Get-TestImage
-        foreach ($name in 'DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CONTEXT', 'DOCKER_CONFIG') { $null = $start.Environment.Remove($name) }
-        $child = [System.Diagnostics.Process]::Start($start)
-        $stdout = $child.StandardOutput.ReadToEndAsync()
-        $stderr = $child.StandardError.ReadToEndAsync()
-        if (-not $child.WaitForExit(300000)) { $child.Kill($true); throw "The example did not finish within 5 minutes: $($stdout.Result)$($stderr.Result)" }
+        $child = $run.Process
+        if (-not $child.WaitForExit(300000)) { $child.Kill($true); throw "The example did not finish within 5 minutes: $($run.Stdout.Result)$($run.Stderr.Result)" }
         $child.WaitForExit()
+        $stdout = $run.Stdout; $stderr = $run.Stderr
         Test-Path -LiteralPath $resultFile | Should -BeTrue -Because "the example's pwsh writes its result: $($stdout.Result)$($stderr.Result)"
         $result = Get-Content -Raw -LiteralPath $resultFile | ConvertFrom-Json
         $transcript = "`n--- example ---`n$(Get-Content -Raw -LiteralPath $exampleFile)--- output ---`n$($result.Output)"
