@@ -3,14 +3,28 @@
     Times the Sandbox module against what users would use instead, in the same run on the same engine.
 
 .DESCRIPTION
-    Each case is timed -Repeat times after a warm-up; the table shows the median and the spread (p10..p90) and,
-    for the module's rows, the ratio of its median to each peer's. Results also go to JSON (-OutFile).
-    Run through `./build.sh Bench`, which builds the module and starts the engines first.
+    Each case runs once as a warm-up and then -Repeat times; the table shows the median and the spread (p10..p90)
+    and, for the module's rows, the ratio of its median to each peer's. Results also go to JSON (-OutFile).
+
+    How each tool is timed, so that the comparison is what a user pays:
+      Sandbox     cmdlets called in this one warm pwsh (module loaded, engine connection open).
+      docker CLI  each invocation, so its process start-up counts: that is what a script calling docker pays.
+      Python SDK  one long-lived python3 per case (tests/bench/docker_sdk_bench.py) does the warm-up and the timed
+                  repetitions itself; interpreter start-up and connecting are not timed.
+    Budgets are checked and printed (PASS/FAIL); they never fail the run.
+
+    Run through `./build.sh Bench`, which builds the module and starts the engines (sshd for ssh://) first.
 #>
 param(
-    [int] $Repeat = 15,
+    [int] $Repeat = 10,
     [string] $OutFile = (Join-Path $PSScriptRoot '../../output/bench/bench.json'),
-    [string] $Image = 'sandbox-local/busybox:latest'
+    [string] $Image = 'sandbox-local/busybox:latest',
+    # How many sandboxes exist while Get-Sandbox is timed.
+    [int] $ListCount = 100,
+    # Sandboxes created, used and stopped for each parallelism of the throughput section.
+    [int] $ThroughputCount = 20,
+    [int[]] $Parallelism = @(1, 2, 5, 10, 20),
+    [int] $CopyMiB = 100
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -18,27 +32,59 @@ $PSNativeCommandUseErrorActionPreference = $false
 if (-not (Get-Module Sandbox)) { Import-Module $env:SANDBOX_MODULE_PATH }
 
 $results = [System.Collections.Generic.List[object]]::new()
+$benchStarted = [Diagnostics.Stopwatch]::StartNew()
+$python = (Get-Command python3 -ErrorAction Ignore)?.Source
+$sdkScript = Join-Path $PSScriptRoot 'docker_sdk_bench.py'
+$scratch = Join-Path ([IO.Path]::GetTempPath()) "sandbox-bench-$PID"
+$null = New-Item -ItemType Directory -Force -Path $scratch
 
-function Measure-Case {
-    param([string] $Group, [string] $Name, [scriptblock] $Action, [int] $Times = $Repeat)
-    & $Action | Out-Null                                   # warm-up, not counted
-    $samples = foreach ($i in 1..$Times) {
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        & $Action | Out-Null
-        $clock.Elapsed.TotalMilliseconds
-    }
-    $sorted = @($samples | Sort-Object)
+function Add-Row {
+    param([string] $Group, [string] $Tool, [string] $Name, [double[]] $Samples, [double] $MiB = 0)
+    $sorted = @($Samples | Sort-Object)
+    $pick = { param($q) $sorted[[int][math]::Round(($sorted.Count - 1) * $q)] }
+    $median = if ($sorted.Count % 2) { $sorted[($sorted.Count - 1) / 2] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
     $row = [pscustomobject]@{
         Group    = $Group
+        Tool     = $Tool
         Name     = $Name
-        MedianMs = [math]::Round($sorted[[int][math]::Floor(($sorted.Count - 1) / 2)], 1)
-        P10Ms    = [math]::Round($sorted[[int][math]::Floor(($sorted.Count - 1) * 0.1)], 1)
-        P90Ms    = [math]::Round($sorted[[int][math]::Ceiling(($sorted.Count - 1) * 0.9)], 1)
+        MedianMs = [math]::Round($median, 1)
+        P10Ms    = [math]::Round((& $pick 0.1), 1)
+        P90Ms    = [math]::Round((& $pick 0.9), 1)
+        MiBps    = if ($MiB) { [math]::Round($MiB / ($median / 1000), 1) } else { $null }
         Runs     = $sorted.Count
+        Ratios   = [ordered]@{}
     }
     $results.Add($row)
-    Write-Host ("  {0,-14} {1,-44} median {2,8:N1} ms" -f $Group, $Name, $row.MedianMs)
+    $rate = if ($row.MiBps) { "  {0,7:N1} MiB/s" -f $row.MiBps } else { '' }
+    Write-Host ("  {0,-10} {1,-10} {2,-46} median {3,8:N1} ms  (p10 {4:N1}, p90 {5:N1}){6}" -f $Group, $Tool, $Name, $row.MedianMs, $row.P10Ms, $row.P90Ms, $rate)
 }
+
+# Runs $Setup (untimed), then times $Action given the setup's result, then $Cleanup (untimed) with the action's result.
+function Measure-Case {
+    param(
+        [string] $Group, [string] $Tool, [string] $Name, [scriptblock] $Action,
+        [scriptblock] $Setup = { $null }, [scriptblock] $Cleanup = {}, [int] $Times = $Repeat, [double] $MiB = 0
+    )
+    $samples = foreach ($i in 0..$Times) {
+        $state = & $Setup
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $out = & $Action $state
+        $elapsed = $clock.Elapsed.TotalMilliseconds
+        $null = & $Cleanup $out $state
+        if ($i -gt 0) { $elapsed }                          # run 0 is the warm-up
+    }
+    Add-Row $Group $Tool $Name $samples -MiB $MiB
+}
+
+function Measure-Sdk {
+    param([string] $Group, [string] $Case, [string] $Name, [string] $File, [double] $MiB = 0, [int] $Times = $Repeat)
+    if (-not $python) { Write-Warning 'python3 not found: Python SDK rows skipped.'; return }
+    $json = & $python $sdkScript $Case $Times $Image $File
+    if ($LASTEXITCODE -ne 0) { Write-Warning "Python SDK case '$Case' failed (exit $LASTEXITCODE): row skipped."; return }
+    Add-Row $Group 'Python SDK' $Name ([double[]]($json | ConvertFrom-Json).samples_ms) -MiB $MiB
+}
+
+function Remove-Container([string] $Id) { docker rm -f $Id 2>&1 | Out-Null }
 
 # The docker CLI over ssh:// reads ~/.ssh through the system ssh; the test home's wrapper points it at the test keys.
 $sshHost = $env:SANDBOX_TEST_SSH_HOST
@@ -53,21 +99,47 @@ function Invoke-WithSshHome([scriptblock] $Block) {
     finally { $env:HOME, $env:PATH = $saved }
 }
 
-Write-Host "Benchmark: $Repeat runs a case, engine $(docker version --format '{{.Server.Version}}')"
+Write-Host "Benchmark: $Repeat runs a case after a warm-up; engine $(docker version --format '{{.Server.Version}}'), $([Environment]::ProcessorCount) cores"
 
-# --- exec round trip: Invoke-SandboxCommand 'true' vs docker exec, local socket and ssh:// ----------------------
+# --- create-to-ready: a started container -------------------------------------------------------------------------
+Measure-Case 'create' 'Sandbox' 'New-Sandbox' { New-Sandbox -Image $Image -Timeout 600 } -Cleanup { param($sb) $sb | Stop-Sandbox }
+Measure-Case 'create' 'docker CLI' 'docker run -d --init' { docker run -d --init $Image sleep 600 } -Cleanup { param($id) Remove-Container $id }
+Measure-Sdk 'create' 'create' 'containers.run(detach=True, init=True)'
+
+# --- exec round trip ----------------------------------------------------------------------------------------------
 $local = New-Sandbox -Image $Image -Timeout 600
 $peer = "sandbox-bench-peer-$PID"
 docker run -d --name $peer --init $Image sleep 600 | Out-Null
 try {
-    Measure-Case 'exec' 'Invoke-SandboxCommand (local socket)' { $local | Invoke-SandboxCommand 'true' }
-    Measure-Case 'exec' 'docker exec (local socket)' { docker exec $peer true }
+    Measure-Case 'exec' 'Sandbox' "Invoke-SandboxCommand 'true'" { $local | Invoke-SandboxCommand 'true' }
+    Measure-Case 'exec' 'docker CLI' 'docker exec true' { docker exec $peer true }
+    Measure-Sdk 'exec' 'exec' "exec_run('true')"
+
+    # --- copy 100 MiB in and out ----------------------------------------------------------------------------------
+    $payload = Join-Path $scratch 'payload.bin'
+    $bytes = [byte[]]::new(1MB)
+    [Random]::new(7).NextBytes($bytes)
+    $stream = [IO.File]::Create($payload)
+    try { foreach ($i in 1..$CopyMiB) { $stream.Write($bytes, 0, $bytes.Length) } } finally { $stream.Dispose() }
+    $outDir = Join-Path $scratch 'out'
+    $resetOut = { Remove-Item -LiteralPath $outDir -Recurse -Force -ErrorAction Ignore; $null = New-Item -ItemType Directory -Path $outDir }
+
+    Measure-Case 'copy-in' 'Sandbox' "Copy-SandboxItem $CopyMiB MiB in" { $local | Copy-SandboxItem -LiteralPath $payload -Destination /tmp } -MiB $CopyMiB
+    Measure-Case 'copy-in' 'docker CLI' "docker cp $CopyMiB MiB in" { docker cp -q $payload "${peer}:/tmp/" } -MiB $CopyMiB
+    Measure-Sdk 'copy-in' 'copy-in' "put_archive $CopyMiB MiB (tar built in memory)" $payload -MiB $CopyMiB
+    Measure-Case 'copy-out' 'Sandbox' "Copy-SandboxItem $CopyMiB MiB out" { $local | Copy-SandboxItem -FromSandbox -LiteralPath /tmp/payload.bin -Destination $outDir } -Setup $resetOut -MiB $CopyMiB
+    Measure-Case 'copy-out' 'docker CLI' "docker cp $CopyMiB MiB out" { docker cp -q "${peer}:/tmp/payload.bin" $outDir } -Setup $resetOut -MiB $CopyMiB
+    Measure-Sdk 'copy-out' 'copy-out' "get_archive $CopyMiB MiB (extracted)" $payload -MiB $CopyMiB
+    if ((Get-Item (Join-Path $outDir 'payload.bin')).Length -ne $CopyMiB * 1MB) { Write-Warning 'copy-out: the copied file has the wrong size' }
+    Remove-Item -LiteralPath $payload, $outDir -Recurse -Force
+
+    # --- warm exec over ssh:// ------------------------------------------------------------------------------------
     if ($sshHost -and $sshHome) {
         Invoke-WithSshHome {
             $remote = New-Sandbox -Image $Image -Timeout 600 -DockerHost $sshHost
             try {
-                Measure-Case 'exec-ssh' 'Invoke-SandboxCommand (ssh://, warm)' { $remote | Invoke-SandboxCommand 'true' }
-                Measure-Case 'exec-ssh' 'docker -H ssh:// exec' { docker -H $sshHost exec $peer true } -Times ([math]::Min($Repeat, 8))
+                Measure-Case 'exec-ssh' 'Sandbox' "Invoke-SandboxCommand 'true' (ssh://, warm)" { $remote | Invoke-SandboxCommand 'true' }
+                Measure-Case 'exec-ssh' 'docker CLI' 'docker -H ssh:// exec true' { docker -H $sshHost exec $peer true }
             }
             finally { $remote | Stop-Sandbox }
         }
@@ -76,35 +148,130 @@ try {
 }
 finally {
     $local | Stop-Sandbox
-    docker rm -f $peer | Out-Null
+    Remove-Container $peer
 }
 
-# --- ratios ---------------------------------------------------------------------------------------------------
-function Get-Median([string] $Name) { ($results | Where-Object Name -EQ $Name).MedianMs }
-$ratios = [ordered]@{}
-$budgets = @(
-    @{ Name = 'warm ssh exec / local exec'; Value = { (Get-Median 'Invoke-SandboxCommand (ssh://, warm)') / (Get-Median 'Invoke-SandboxCommand (local socket)') }; Max = 2.0 }
-    @{ Name = 'warm ssh exec / docker -H ssh:// exec'; Value = { (Get-Median 'Invoke-SandboxCommand (ssh://, warm)') / (Get-Median 'docker -H ssh:// exec') }; Max = 0.5 }
-    @{ Name = 'local exec / docker exec'; Value = { (Get-Median 'Invoke-SandboxCommand (local socket)') / (Get-Median 'docker exec (local socket)') }; Max = 0.7 }
-)
-Write-Host ''
-$table = foreach ($budget in $budgets) {
-    $value = try { & $budget.Value } catch { $null }
-    if ($null -eq $value -or [double]::IsNaN($value) -or [double]::IsInfinity($value)) { continue }
-    $ratios[$budget.Name] = [math]::Round($value, 2)
-    [pscustomobject]@{ Ratio = $budget.Name; Value = [math]::Round($value, 2); Budget = "<= $($budget.Max)"; Met = $value -le $budget.Max }
+# --- stop ---------------------------------------------------------------------------------------------------------
+Measure-Case 'stop' 'Sandbox' 'Stop-Sandbox' { param($sb) $sb | Stop-Sandbox } -Setup { New-Sandbox -Image $Image -Timeout 600 }
+Measure-Case 'stop' 'docker CLI' 'docker rm -f' { param($id) docker rm -f $id } -Setup { docker run -d --init $Image sleep 600 }
+Measure-Sdk 'stop' 'stop' 'remove(force=True)'
+
+# --- Get-Sandbox with many sandboxes ------------------------------------------------------------------------------
+$project = "sandbox-bench-list-$PID"
+$missing = $ListCount - @(Get-Sandbox).Count
+$made = @(if ($missing -gt 0) { 1..$missing }) | ForEach-Object -ThrottleLimit 4 -Parallel {
+    Import-Module $using:env:SANDBOX_MODULE_PATH
+    New-Sandbox -Image $using:Image -Timeout 600 -Name "$($using:project)-$_"
 }
-$results | Format-Table Group, Name, MedianMs, P10Ms, P90Ms, Runs -AutoSize | Out-Host
-$table | Format-Table -AutoSize | Out-Host
+try {
+    $count = @(Get-Sandbox).Count
+    Measure-Case 'list' 'Sandbox' "Get-Sandbox ($count sandboxes)" { Get-Sandbox }
+    Measure-Case 'list' 'docker CLI' "docker ps -a --filter label ($count)" { docker ps -a --filter label=io.sandbox.managed=true }
+    Measure-Sdk 'list' 'list' "containers.list(all, label filter) ($count)"
+}
+finally {
+    $made | ForEach-Object -ThrottleLimit 4 -Parallel {
+        Import-Module $using:env:SANDBOX_MODULE_PATH
+        $_ | Stop-Sandbox
+    }
+}
+
+# --- cold Import-Module in a fresh pwsh ---------------------------------------------------------------------------
+# Timed inside the new process, so pwsh's own start-up is left out; a one-function script module is the baseline.
+$trivial = Join-Path $scratch 'Trivial.psm1'
+Set-Content -LiteralPath $trivial -Value 'function Get-Nothing { }'
+$pwshArgs = if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { , (Join-Path $PSHOME 'pwsh.dll') } else { @() }
+function Measure-ColdImport([string] $Name, [string] $Module) {
+    $command = "`$c = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$($Module -replace "'", "''")'; `$c.Elapsed.TotalMilliseconds"
+    $samples = foreach ($i in 0..$Repeat) {
+        $ms = & ([Environment]::ProcessPath) @pwshArgs -NoProfile -NonInteractive -Command $command
+        if ($i -gt 0) { [double]($ms | Select-Object -Last 1) }
+    }
+    Add-Row 'import' ($Name -eq 'Sandbox' ? 'Sandbox' : 'baseline') "Import-Module $Name (fresh pwsh)" $samples
+}
+Measure-ColdImport 'Sandbox' $env:SANDBOX_MODULE_PATH
+Measure-ColdImport 'a one-function .psm1' $trivial
+
+# --- warm pool (when the module has pools) ------------------------------------------------------------------------
+if (Get-Command Start-SandboxPool -ErrorAction Ignore) {
+    $pool = Start-SandboxPool -Image $Image -Timeout 600
+    try {
+        Start-Sleep -Seconds 2                              # let the pool fill
+        Measure-Case 'create' 'Sandbox' 'New-Sandbox (from a warm pool)' { New-Sandbox -Image $Image -Timeout 600 } -Cleanup { param($sb) $sb | Stop-Sandbox }
+    }
+    finally { $pool | Stop-SandboxPool }
+}
+
+# --- throughput: create, use and stop N sandboxes in parallel from this process -----------------------------------
+$throughput = foreach ($p in $Parallelism) {
+    $state = [initialsessionstate]::CreateDefault2()
+    $state.ImportPSModule($env:SANDBOX_MODULE_PATH)
+    $pool = [runspacefactory]::CreateRunspacePool(1, $p, $state, $Host)
+    $pool.Open()
+    try {
+        $lifecycle = { param($Image) $sb = New-Sandbox -Image $Image -Timeout 600; $sb | Invoke-SandboxCommand 'true'; $sb | Stop-Sandbox }
+        # Every runspace loads the module and connects before the clock starts.
+        $warm = 1..$p | ForEach-Object { $ps = [powershell]::Create().AddScript('$null = Get-Sandbox -Id none -ErrorAction Ignore'); $ps.RunspacePool = $pool; @{ Ps = $ps; Handle = $ps.BeginInvoke() } }
+        $warm | ForEach-Object { $null = $_.Ps.EndInvoke($_.Handle); $_.Ps.Dispose() }
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $jobs = 1..$ThroughputCount | ForEach-Object { $ps = [powershell]::Create().AddScript($lifecycle).AddArgument($Image); $ps.RunspacePool = $pool; @{ Ps = $ps; Handle = $ps.BeginInvoke() } }
+        $failures = 0
+        $jobs | ForEach-Object { $null = $_.Ps.EndInvoke($_.Handle); if ($_.Ps.HadErrors) { $failures++ }; $_.Ps.Dispose() }
+        $seconds = $clock.Elapsed.TotalSeconds
+        $row = [pscustomobject]@{ Parallelism = $p; Sandboxes = $ThroughputCount; Seconds = [math]::Round($seconds, 2); PerSecond = [math]::Round($ThroughputCount / $seconds, 2); Failures = $failures }
+        Write-Host ("  throughput parallelism {0,2}: {1} sandboxes in {2:N2} s = {3:N2}/s{4}" -f $p, $ThroughputCount, $seconds, $row.PerSecond, ($failures ? " ($failures failed)" : ''))
+        $row
+    }
+    finally { $pool.Dispose() }
+}
+
+# --- ratios and budgets -------------------------------------------------------------------------------------------
+function Get-Row([string] $Group, [string] $Tool) { $results | Where-Object { $_.Group -eq $Group -and $_.Tool -eq $Tool } | Select-Object -First 1 }
+foreach ($row in $results | Where-Object Tool -EQ 'Sandbox') {
+    foreach ($peer in $results | Where-Object { $_.Group -eq $row.Group -and $_.Tool -ne 'Sandbox' }) {
+        $row.Ratios[$peer.Tool] = [math]::Round($row.MedianMs / $peer.MedianMs, 2)
+    }
+}
+function Get-Ratio([string] $Group, [string] $Peer) { (Get-Row $Group 'Sandbox')?.Ratios[$Peer] }
+$budgets = @(
+    @{ Budget = 'create <= 0.9x docker run -d'; Value = Get-Ratio 'create' 'docker CLI'; Max = 0.9 }
+    @{ Budget = 'create <= 1.0x Python SDK'; Value = Get-Ratio 'create' 'Python SDK'; Max = 1.0 }
+    @{ Budget = 'exec <= 0.7x docker exec'; Value = Get-Ratio 'exec' 'docker CLI'; Max = 0.7 }
+    @{ Budget = 'exec <= 1.0x Python SDK exec_run'; Value = Get-Ratio 'exec' 'Python SDK'; Max = 1.0 }
+    # Time ratios: a copy at least as fast as docker cp takes at most 1.0x its time.
+    @{ Budget = 'copy in MiB/s >= docker cp'; Value = Get-Ratio 'copy-in' 'docker CLI'; Max = 1.0 }
+    @{ Budget = 'copy out MiB/s >= docker cp'; Value = Get-Ratio 'copy-out' 'docker CLI'; Max = 1.0 }
+    @{ Budget = 'Get-Sandbox over 100 < 300 ms'; Value = (Get-Row 'list' 'Sandbox')?.MedianMs; Max = 300; Unit = 'ms' }
+    @{ Budget = 'warm ssh exec <= 2x local'; Value = $(
+            $ssh = Get-Row 'exec-ssh' 'Sandbox'; $exec = Get-Row 'exec' 'Sandbox'
+            if ($ssh -and $exec) { [math]::Round($ssh.MedianMs / $exec.MedianMs, 2) }); Max = 2.0
+    }
+) | ForEach-Object {
+    [pscustomobject]@{
+        Budget = $_.Budget
+        Value  = $_.Value
+        Result = if ($null -eq $_.Value) { 'SKIPPED' } elseif ($_.Value -le $_.Max) { 'PASS' } else { 'FAIL' }
+    }
+}
+
+Write-Host ''
+$results | Format-Table Group, Tool, Name, MedianMs, P10Ms, P90Ms, MiBps,
+@{ Label = 'vs docker CLI'; Expression = { $_.Ratios['docker CLI'] } },
+@{ Label = 'vs Python SDK'; Expression = { $_.Ratios['Python SDK'] } },
+@{ Label = 'vs baseline'; Expression = { $_.Ratios['baseline'] } } -AutoSize | Out-Host
+$throughput | Format-Table -AutoSize | Out-Host
+$budgets | Format-Table -AutoSize | Out-Host
+Write-Host ('Ratios are medians divided (the module''s over the peer''s): below 1 is faster. Whole run {0:N0} s.' -f $benchStarted.Elapsed.TotalSeconds)
 
 $null = New-Item -ItemType Directory -Force -Path (Split-Path $OutFile)
 [ordered]@{
-    Date    = (Get-Date).ToUniversalTime().ToString('o')
-    Machine = "$([Environment]::ProcessorCount) cores, $([Environment]::OSVersion.VersionString)"
-    Engine  = (docker version --format '{{.Server.Version}}')
-    Repeat  = $Repeat
-    Rows    = $results
-    Ratios  = $ratios
-    Budgets = $table
+    Date       = (Get-Date).ToUniversalTime().ToString('o')
+    Machine    = "$([Environment]::ProcessorCount) cores, $([Environment]::OSVersion.VersionString)"
+    Engine     = (docker version --format '{{.Server.Version}}')
+    Repeat     = $Repeat
+    Rows       = $results
+    Throughput = $throughput
+    Budgets    = $budgets
 } | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $OutFile
+Remove-Item -LiteralPath $scratch -Recurse -Force -ErrorAction Ignore
 Write-Host "Results: $OutFile"
