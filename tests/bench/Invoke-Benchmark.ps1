@@ -59,29 +59,47 @@ function Add-Row {
     Write-Host ("  {0,-10} {1,-10} {2,-46} median {3,8:N1} ms  (p10 {4:N1}, p90 {5:N1}){6}" -f $Group, $Tool, $Name, $row.MedianMs, $row.P10Ms, $row.P90Ms, $rate)
 }
 
-# Runs $Setup (untimed), then times $Action given the setup's result, then $Cleanup (untimed) with the action's result.
-function Measure-Case {
-    param(
-        [string] $Group, [string] $Tool, [string] $Name, [scriptblock] $Action,
-        [scriptblock] $Setup = { $null }, [scriptblock] $Cleanup = {}, [int] $Times = $Repeat, [double] $MiB = 0
-    )
-    $samples = foreach ($i in 0..$Times) {
-        $state = & $Setup
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        $out = & $Action $state
-        $elapsed = $clock.Elapsed.TotalMilliseconds
-        $null = & $Cleanup $out $state
-        if ($i -gt 0) { $elapsed }                          # run 0 is the warm-up
+# Times several ways of doing the same thing, interleaved (a, b, c, a, b, c, ...) so that load from elsewhere on the
+# machine falls on all of them alike. A case is a hashtable: Tool, Name, and either Action (timed here, given what
+# Setup returned; Cleanup gets the action's output, both untimed) or Sdk (a Python SDK case, timed by the python process).
+function Measure-Group {
+    param([string] $Group, [hashtable[]] $Cases, [int] $Times = $Repeat, [double] $MiB = 0)
+    $Cases = @($Cases | Where-Object { -not $_.Sdk -or $python })
+    $samples = @{}
+    $sdk = @{}
+    try {
+        foreach ($case in $Cases | Where-Object Sdk) {
+            $info = [Diagnostics.ProcessStartInfo]::new($python)
+            foreach ($a in @($sdkScript, $case.Sdk, $Image) + @($case.File | Where-Object { $_ })) { $info.ArgumentList.Add($a) }
+            $info.RedirectStandardInput = $info.RedirectStandardOutput = $true
+            $process = [Diagnostics.Process]::Start($info)
+            if ($process.StandardOutput.ReadLine() -ne 'ready') { throw "Python SDK case '$($case.Sdk)' did not start (see its error above)." }
+            $sdk[$case.Name] = $process
+        }
+        foreach ($i in 0..$Times) {
+            foreach ($case in $Cases) {
+                if ($case.Sdk) {
+                    $process = $sdk[$case.Name]
+                    $process.StandardInput.WriteLine('go')
+                    $line = $process.StandardOutput.ReadLine()
+                    if ($null -eq $line) { throw "Python SDK case '$($case.Sdk)' failed (see its error above)." }
+                    $elapsed = [double]::Parse($line, [cultureinfo]::InvariantCulture)
+                }
+                else {
+                    $state = if ($case.Setup) { & $case.Setup }
+                    $clock = [Diagnostics.Stopwatch]::StartNew()
+                    $out = & $case.Action $state
+                    $elapsed = $clock.Elapsed.TotalMilliseconds
+                    if ($case.Cleanup) { $null = & $case.Cleanup $out $state }
+                }
+                if ($i -gt 0) { $samples[$case.Name] += @($elapsed) }     # run 0 is the warm-up
+            }
+        }
     }
-    Add-Row $Group $Tool $Name $samples -MiB $MiB
-}
-
-function Measure-Sdk {
-    param([string] $Group, [string] $Case, [string] $Name, [string] $File, [double] $MiB = 0, [int] $Times = $Repeat)
-    if (-not $python) { Write-Warning 'python3 not found: Python SDK rows skipped.'; return }
-    $json = & $python $sdkScript $Case $Times $Image $File
-    if ($LASTEXITCODE -ne 0) { Write-Warning "Python SDK case '$Case' failed (exit $LASTEXITCODE): row skipped."; return }
-    Add-Row $Group 'Python SDK' $Name ([double[]]($json | ConvertFrom-Json).samples_ms) -MiB $MiB
+    finally {
+        foreach ($process in $sdk.Values) { $process.StandardInput.Close(); $null = $process.WaitForExit(30000); $process.Dispose() }
+    }
+    foreach ($case in $Cases) { Add-Row $Group ($case.Tool ?? 'Python SDK') $case.Name $samples[$case.Name] -MiB $MiB }
 }
 
 function Remove-Container([string] $Id) { docker rm -f $Id 2>&1 | Out-Null }
@@ -102,18 +120,29 @@ function Invoke-WithSshHome([scriptblock] $Block) {
 Write-Host "Benchmark: $Repeat runs a case after a warm-up; engine $(docker version --format '{{.Server.Version}}'), $([Environment]::ProcessorCount) cores"
 
 # --- create-to-ready: a started container -------------------------------------------------------------------------
-Measure-Case 'create' 'Sandbox' 'New-Sandbox' { New-Sandbox -Image $Image -Timeout 600 } -Cleanup { param($sb) $sb | Stop-Sandbox }
-Measure-Case 'create' 'docker CLI' 'docker run -d --init' { docker run -d --init $Image sleep 600 } -Cleanup { param($id) Remove-Container $id }
-Measure-Sdk 'create' 'create' 'containers.run(detach=True, init=True)'
+Measure-Group 'create' @(
+    @{ Tool = 'Sandbox'; Name = 'New-Sandbox'; Action = { New-Sandbox -Image $Image -Timeout 600 }; Cleanup = { param($sb) $sb | Stop-Sandbox } }
+    @{ Tool = 'docker CLI'; Name = 'docker run -d --init'; Action = { docker run -d --init $Image sleep 600 }; Cleanup = { param($id) Remove-Container $id } }
+    @{ Sdk = 'create'; Name = 'containers.run(detach=True, init=True)' }
+)
+
+# --- stop ---------------------------------------------------------------------------------------------------------
+Measure-Group 'stop' @(
+    @{ Tool = 'Sandbox'; Name = 'Stop-Sandbox'; Setup = { New-Sandbox -Image $Image -Timeout 600 }; Action = { param($sb) $sb | Stop-Sandbox } }
+    @{ Tool = 'docker CLI'; Name = 'docker rm -f'; Setup = { docker run -d --init $Image sleep 600 }; Action = { param($id) docker rm -f $id } }
+    @{ Sdk = 'stop'; Name = 'remove(force=True)' }
+)
 
 # --- exec round trip ----------------------------------------------------------------------------------------------
 $local = New-Sandbox -Image $Image -Timeout 600
 $peer = "sandbox-bench-peer-$PID"
 docker run -d --name $peer --init $Image sleep 600 | Out-Null
 try {
-    Measure-Case 'exec' 'Sandbox' "Invoke-SandboxCommand 'true'" { $local | Invoke-SandboxCommand 'true' }
-    Measure-Case 'exec' 'docker CLI' 'docker exec true' { docker exec $peer true }
-    Measure-Sdk 'exec' 'exec' "exec_run('true')"
+    Measure-Group 'exec' @(
+        @{ Tool = 'Sandbox'; Name = "Invoke-SandboxCommand 'true'"; Action = { $local | Invoke-SandboxCommand 'true' } }
+        @{ Tool = 'docker CLI'; Name = 'docker exec true'; Action = { docker exec $peer true } }
+        @{ Sdk = 'exec'; Name = "exec_run('true')" }
+    )
 
     # --- copy 100 MiB in and out ----------------------------------------------------------------------------------
     $payload = Join-Path $scratch 'payload.bin'
@@ -124,12 +153,16 @@ try {
     $outDir = Join-Path $scratch 'out'
     $resetOut = { Remove-Item -LiteralPath $outDir -Recurse -Force -ErrorAction Ignore; $null = New-Item -ItemType Directory -Path $outDir }
 
-    Measure-Case 'copy-in' 'Sandbox' "Copy-SandboxItem $CopyMiB MiB in" { $local | Copy-SandboxItem -LiteralPath $payload -Destination /tmp } -MiB $CopyMiB
-    Measure-Case 'copy-in' 'docker CLI' "docker cp $CopyMiB MiB in" { docker cp -q $payload "${peer}:/tmp/" } -MiB $CopyMiB
-    Measure-Sdk 'copy-in' 'copy-in' "put_archive $CopyMiB MiB (tar built in memory)" $payload -MiB $CopyMiB
-    Measure-Case 'copy-out' 'Sandbox' "Copy-SandboxItem $CopyMiB MiB out" { $local | Copy-SandboxItem -FromSandbox -LiteralPath /tmp/payload.bin -Destination $outDir } -Setup $resetOut -MiB $CopyMiB
-    Measure-Case 'copy-out' 'docker CLI' "docker cp $CopyMiB MiB out" { docker cp -q "${peer}:/tmp/payload.bin" $outDir } -Setup $resetOut -MiB $CopyMiB
-    Measure-Sdk 'copy-out' 'copy-out' "get_archive $CopyMiB MiB (extracted)" $payload -MiB $CopyMiB
+    Measure-Group 'copy-in' -MiB $CopyMiB @(
+        @{ Tool = 'Sandbox'; Name = "Copy-SandboxItem $CopyMiB MiB in"; Action = { $local | Copy-SandboxItem -LiteralPath $payload -Destination /tmp } }
+        @{ Tool = 'docker CLI'; Name = "docker cp $CopyMiB MiB in"; Action = { docker cp -q $payload "${peer}:/tmp/" } }
+        @{ Sdk = 'copy-in'; Name = "put_archive $CopyMiB MiB (tar built in memory)"; File = $payload }
+    )
+    Measure-Group 'copy-out' -MiB $CopyMiB @(
+        @{ Tool = 'Sandbox'; Name = "Copy-SandboxItem $CopyMiB MiB out"; Setup = $resetOut; Action = { $local | Copy-SandboxItem -FromSandbox -LiteralPath /tmp/payload.bin -Destination $outDir } }
+        @{ Tool = 'docker CLI'; Name = "docker cp $CopyMiB MiB out"; Setup = $resetOut; Action = { docker cp -q "${peer}:/tmp/payload.bin" $outDir } }
+        @{ Sdk = 'copy-out'; Name = "get_archive $CopyMiB MiB (extracted)"; File = $payload }
+    )
     if ((Get-Item (Join-Path $outDir 'payload.bin')).Length -ne $CopyMiB * 1MB) { Write-Warning 'copy-out: the copied file has the wrong size' }
     Remove-Item -LiteralPath $payload, $outDir -Recurse -Force
 
@@ -138,8 +171,11 @@ try {
         Invoke-WithSshHome {
             $remote = New-Sandbox -Image $Image -Timeout 600 -DockerHost $sshHost
             try {
-                Measure-Case 'exec-ssh' 'Sandbox' "Invoke-SandboxCommand 'true' (ssh://, warm)" { $remote | Invoke-SandboxCommand 'true' }
-                Measure-Case 'exec-ssh' 'docker CLI' 'docker -H ssh:// exec true' { docker -H $sshHost exec $peer true }
+                # The CLI over ssh:// starts ssh for every call (seconds): a few runs tell enough.
+                Measure-Group 'exec-ssh' -Times ([math]::Min($Repeat, 5)) @(
+                    @{ Tool = 'Sandbox'; Name = "Invoke-SandboxCommand 'true' (ssh://, warm)"; Action = { $remote | Invoke-SandboxCommand 'true' } }
+                    @{ Tool = 'docker CLI'; Name = 'docker -H ssh:// exec true'; Action = { docker -H $sshHost exec $peer true } }
+                )
             }
             finally { $remote | Stop-Sandbox }
         }
@@ -151,11 +187,6 @@ finally {
     Remove-Container $peer
 }
 
-# --- stop ---------------------------------------------------------------------------------------------------------
-Measure-Case 'stop' 'Sandbox' 'Stop-Sandbox' { param($sb) $sb | Stop-Sandbox } -Setup { New-Sandbox -Image $Image -Timeout 600 }
-Measure-Case 'stop' 'docker CLI' 'docker rm -f' { param($id) docker rm -f $id } -Setup { docker run -d --init $Image sleep 600 }
-Measure-Sdk 'stop' 'stop' 'remove(force=True)'
-
 # --- Get-Sandbox with many sandboxes ------------------------------------------------------------------------------
 $project = "sandbox-bench-list-$PID"
 $missing = $ListCount - @(Get-Sandbox).Count
@@ -165,9 +196,11 @@ $made = @(if ($missing -gt 0) { 1..$missing }) | ForEach-Object -ThrottleLimit 4
 }
 try {
     $count = @(Get-Sandbox).Count
-    Measure-Case 'list' 'Sandbox' "Get-Sandbox ($count sandboxes)" { Get-Sandbox }
-    Measure-Case 'list' 'docker CLI' "docker ps -a --filter label ($count)" { docker ps -a --filter label=io.sandbox.managed=true }
-    Measure-Sdk 'list' 'list' "containers.list(all, label filter) ($count)"
+    Measure-Group 'list' @(
+        @{ Tool = 'Sandbox'; Name = "Get-Sandbox ($count sandboxes)"; Action = { Get-Sandbox } }
+        @{ Tool = 'docker CLI'; Name = "docker ps -a --filter label ($count)"; Action = { docker ps -a --filter label=io.sandbox.managed=true } }
+        @{ Sdk = 'list'; Name = "containers.list(all, label filter) ($count)" }
+    )
 }
 finally {
     $made | ForEach-Object -ThrottleLimit 4 -Parallel {
@@ -180,7 +213,8 @@ finally {
 # Timed inside the new process, so pwsh's own start-up is left out; a one-function script module is the baseline.
 $trivial = Join-Path $scratch 'Trivial.psm1'
 Set-Content -LiteralPath $trivial -Value 'function Get-Nothing { }'
-$pwshArgs = if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { , (Join-Path $PSHOME 'pwsh.dll') } else { @() }
+$pwshArgs = @()     # pwsh as a dotnet tool runs as 'dotnet pwsh.dll'
+if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $pwshArgs = @(Join-Path $PSHOME 'pwsh.dll') }
 function Measure-ColdImport([string] $Name, [string] $Module) {
     $command = "`$c = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$($Module -replace "'", "''")'; `$c.Elapsed.TotalMilliseconds"
     $samples = foreach ($i in 0..$Repeat) {
@@ -197,7 +231,10 @@ if (Get-Command Start-SandboxPool -ErrorAction Ignore) {
     $pool = Start-SandboxPool -Image $Image -Timeout 600
     try {
         Start-Sleep -Seconds 2                              # let the pool fill
-        Measure-Case 'create' 'Sandbox' 'New-Sandbox (from a warm pool)' { New-Sandbox -Image $Image -Timeout 600 } -Cleanup { param($sb) $sb | Stop-Sandbox }
+        # Its ratios include 'Sandbox': the unpooled New-Sandbox row above.
+        Measure-Group 'create' @(
+            @{ Tool = 'Sandbox pool'; Name = 'New-Sandbox (from a warm pool)'; Action = { New-Sandbox -Image $Image -Timeout 600 }; Cleanup = { param($sb) $sb | Stop-Sandbox } }
+        )
     }
     finally { $pool | Stop-SandboxPool }
 }
@@ -227,8 +264,8 @@ $throughput = foreach ($p in $Parallelism) {
 
 # --- ratios and budgets -------------------------------------------------------------------------------------------
 function Get-Row([string] $Group, [string] $Tool) { $results | Where-Object { $_.Group -eq $Group -and $_.Tool -eq $Tool } | Select-Object -First 1 }
-foreach ($row in $results | Where-Object Tool -EQ 'Sandbox') {
-    foreach ($peer in $results | Where-Object { $_.Group -eq $row.Group -and $_.Tool -ne 'Sandbox' }) {
+foreach ($row in $results | Where-Object Tool -Like 'Sandbox*') {
+    foreach ($peer in $results | Where-Object { $_.Group -eq $row.Group -and $_.Tool -ne $row.Tool }) {
         $row.Ratios[$peer.Tool] = [math]::Round($row.MedianMs / $peer.MedianMs, 2)
     }
 }
@@ -258,7 +295,8 @@ Write-Host ''
 $results | Format-Table Group, Tool, Name, MedianMs, P10Ms, P90Ms, MiBps,
 @{ Label = 'vs docker CLI'; Expression = { $_.Ratios['docker CLI'] } },
 @{ Label = 'vs Python SDK'; Expression = { $_.Ratios['Python SDK'] } },
-@{ Label = 'vs baseline'; Expression = { $_.Ratios['baseline'] } } -AutoSize | Out-Host
+@{ Label = 'vs baseline'; Expression = { $_.Ratios['baseline'] } },
+@{ Label = 'vs unpooled'; Expression = { if ($_.Tool -ne 'Sandbox') { $_.Ratios['Sandbox'] } } } -AutoSize | Out-Host
 $throughput | Format-Table -AutoSize | Out-Host
 $budgets | Format-Table -AutoSize | Out-Host
 Write-Host ('Ratios are medians divided (the module''s over the peer''s): below 1 is faster. Whole run {0:N0} s.' -f $benchStarted.Elapsed.TotalSeconds)

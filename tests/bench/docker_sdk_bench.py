@@ -1,15 +1,15 @@
 """Times one benchmark case with the Python Docker SDK (Debian's python3-docker), for tests/bench/Invoke-Benchmark.ps1.
 
-One long-lived process per case: the interpreter's start-up and the client's connection are not timed, only the
-SDK calls a user would make in a warm program. It does one warm-up and N timed repetitions, and prints
-{"samples_ms": [...]} on stdout.
+One long-lived process per case, so that the interpreter's start-up and the client's connection are not timed, only
+the SDK calls a user would make in a warm program. The benchmark interleaves this case with its peers: each line
+on stdin asks for one repetition (its setup untimed, then the timed calls), answered by one line on stdout, the
+milliseconds it took. Containers it made are removed at the end of input.
 
-usage: docker_sdk_bench.py CASE REPEAT IMAGE [FILE]
+usage: docker_sdk_bench.py CASE IMAGE [FILE]
   CASE: create | exec | copy-in | copy-out | stop | list
   FILE: for copy-in/copy-out, the local file to copy in (and the size to expect back)
 """
 import io
-import json
 import os
 import sys
 import tarfile
@@ -18,8 +18,8 @@ import time
 
 import docker
 
-CASE, REPEAT, IMAGE = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-FILE = sys.argv[4] if len(sys.argv) > 4 else None
+CASE, IMAGE = sys.argv[1], sys.argv[2]
+FILE = sys.argv[3] if len(sys.argv) > 3 else None
 LABEL = {"io.sandbox.bench": "python-sdk"}
 
 client = docker.from_env()
@@ -32,21 +32,8 @@ def start():
     return container
 
 
-def timed(setup, action):
-    """Warm-up once, then REPEAT timed runs of action(setup()); setup is not timed."""
-    samples = []
-    for i in range(REPEAT + 1):
-        state = setup()
-        began = time.perf_counter()
-        action(state)
-        elapsed = (time.perf_counter() - began) * 1000
-        if i > 0:
-            samples.append(elapsed)
-    return samples
-
-
 def copy_in(container):
-    # What a user writes: tar the file, then put_archive; the tar is built in a buffer, as the SDK wants bytes.
+    # What a user writes: tar the file, then put_archive; the SDK wants the tar as bytes, so it is built in memory.
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         tar.add(FILE, arcname="payload.bin")
@@ -66,27 +53,34 @@ def copy_out(target):
         raise SystemExit("copy-out: wrong size")
 
 
-try:
+def case():
+    """(setup, action): setup() is not timed, action(setup()) is."""
     if CASE == "create":
-        samples = timed(lambda: None, lambda _: start())
-    elif CASE == "stop":
-        samples = timed(start, lambda c: c.remove(force=True))
-    elif CASE == "exec":
-        box = start()
-        samples = timed(lambda: box, lambda c: c.exec_run("true"))
-    elif CASE == "copy-in":
-        box = start()
-        samples = timed(lambda: box, copy_in)
-    elif CASE == "copy-out":
-        box = start()
+        return (lambda: None), (lambda _: start())
+    if CASE == "stop":
+        return start, (lambda c: c.remove(force=True))
+    if CASE == "list":
+        return (lambda: None), (lambda _: client.containers.list(all=True, filters={"label": "io.sandbox.managed=true"}))
+    box = start()
+    if CASE == "exec":
+        return (lambda: box), (lambda c: c.exec_run("true"))
+    if CASE == "copy-in":
+        return (lambda: box), copy_in
+    if CASE == "copy-out":
         copy_in(box)
         scratch = tempfile.mkdtemp(prefix="sandbox-bench-sdk-")
-        samples = timed(lambda: (box, scratch), copy_out)
-    elif CASE == "list":
-        samples = timed(lambda: None, lambda _: client.containers.list(filters={"label": "io.sandbox.managed=true"}))
-    else:
-        raise SystemExit(f"unknown case {CASE}")
-    print(json.dumps({"samples_ms": samples}))
+        return (lambda: (box, scratch)), copy_out
+    raise SystemExit(f"unknown case {CASE}")
+
+
+try:
+    setup, action = case()
+    print("ready", flush=True)
+    for _ in sys.stdin:
+        state = setup()
+        began = time.perf_counter()
+        action(state)
+        print((time.perf_counter() - began) * 1000, flush=True)
 finally:
     for container in made:
         try:
