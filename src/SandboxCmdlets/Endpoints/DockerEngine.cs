@@ -105,10 +105,6 @@ namespace Sandbox.Endpoints
             if (endpoint.UsesTls) builder = builder.WithAuthProvider(TlsCredentials.Load(endpoint));
             if (endpoint.Kind == EndpointKind.Ssh)
                 return builder.WithTransportOptions(Ssh.SshHandlerFactory.Instance, new Ssh.SshTransportOptions { Session = Ssh.SshSession.For(endpoint) }).Build();
-#if NET
-            if (endpoint.Kind == EndpointKind.Unix)
-                return builder.WithTransportOptions(UnixSocketHandlerFactory.Instance, new UnixSocketTransportOptions { SocketPath = endpoint.Uri.LocalPath }).Build();
-#endif
             return builder.Build();
         }
 

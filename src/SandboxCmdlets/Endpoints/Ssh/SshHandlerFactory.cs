@@ -47,12 +47,33 @@ namespace Sandbox.Endpoints.Ssh
         {
 #if NET
             var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
-            return new UpgradedStream(stream);
+            return new HijackedStream(stream);
 #else
             if (content is Microsoft.Net.Http.Client.HttpConnectionResponseContent hijackable) return hijackable.HijackStream();
             await Task.Yield();
             throw new NotSupportedException("This response cannot be turned into a raw stream.");
 #endif
+        }
+
+        sealed class HijackedStream : WriteClosableStream
+        {
+            readonly System.IO.Stream _inner;
+            public HijackedStream(System.IO.Stream inner) => _inner = inner;
+            public override bool CanCloseWrite => false;
+            public override void CloseWrite() => throw new NotSupportedException();
+            public override bool CanRead => _inner.CanRead;
+            public override bool CanSeek => false;
+            public override bool CanWrite => _inner.CanWrite;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+            public override void Flush() => _inner.Flush();
+            public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, System.Threading.CancellationToken cancellationToken) => _inner.ReadAsync(buffer, offset, count, cancellationToken);
+            public override long Seek(long offset, System.IO.SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
+            public override Task WriteAsync(byte[] buffer, int offset, int count, System.Threading.CancellationToken cancellationToken) => _inner.WriteAsync(buffer, offset, count, cancellationToken);
+            protected override void Dispose(bool disposing) { if (disposing) _inner.Dispose(); base.Dispose(disposing); }
         }
     }
 }
