@@ -90,7 +90,8 @@ namespace Sandbox.Files
             var state = new TransferProgress { BytesTotal = total };
             var reporter = new ProgressThrottle(progress, state);
 
-            var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19));
+            // Segments as large as the tar writer's buffer: the default 4 KiB ones cut every 80 KiB write into twenty.
+            var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19, minimumSegmentSize: 1 << 16));
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             var producer = Task.Run(async () =>
             {
@@ -108,7 +109,8 @@ namespace Sandbox.Files
                         else
                         {
                             var file = (FileInfo)item.Info;
-                            using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 81920, useAsync: true);
+                            // Unbuffered: the tar writer reads in 80 KiB pieces already, a FileStream buffer would only copy them once more.
+                            using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, useAsync: true);
                             await tar.WriteFileAsync(item.EntryName, LocalMode(file, 0x1A4), file.LastWriteTimeUtc, stream, stream.Length, n =>
                             {
                                 state.BytesDone += n;
