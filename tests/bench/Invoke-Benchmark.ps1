@@ -80,9 +80,14 @@ function Measure-Group {
             foreach ($case in $Cases) {
                 if ($case.Sdk) {
                     $process = $sdk[$case.Name]
+                    if (-not $process) { continue }
                     $process.StandardInput.WriteLine('go')
                     $line = $process.StandardOutput.ReadLine()
-                    if ($null -eq $line) { throw "Python SDK case '$($case.Sdk)' failed (see its error above)." }
+                    if ($null -eq $line) {
+                        Write-Warning "Python SDK case '$($case.Sdk)' failed (see its error above): row skipped."
+                        $sdk.Remove($case.Name); $process.Dispose(); $samples.Remove($case.Name)
+                        continue
+                    }
                     $elapsed = [double]::Parse($line, [cultureinfo]::InvariantCulture)
                 }
                 else {
@@ -99,7 +104,7 @@ function Measure-Group {
     finally {
         foreach ($process in $sdk.Values) { $process.StandardInput.Close(); $null = $process.WaitForExit(30000); $process.Dispose() }
     }
-    foreach ($case in $Cases) { Add-Row $Group ($case.Tool ?? 'Python SDK') $case.Name $samples[$case.Name] -MiB $MiB }
+    foreach ($case in $Cases | Where-Object { $samples[$_.Name] }) { Add-Row $Group ($case.Tool ?? 'Python SDK') $case.Name $samples[$case.Name] -MiB $MiB }
 }
 
 function Remove-Container([string] $Id) { docker rm -f $Id 2>&1 | Out-Null }

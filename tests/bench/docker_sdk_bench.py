@@ -60,7 +60,8 @@ def case():
     if CASE == "stop":
         return start, (lambda c: c.remove(force=True))
     if CASE == "list":
-        return (lambda: None), (lambda _: client.containers.list(all=True, filters={"label": "io.sandbox.managed=true"}))
+        # sparse: one list request, as Get-Sandbox makes (without it the SDK inspects every container too).
+        return (lambda: None), (lambda _: client.containers.list(all=True, sparse=True, filters={"label": "io.sandbox.managed=true"}))
     box = start()
     if CASE == "exec":
         return (lambda: box), (lambda c: c.exec_run("true"))
