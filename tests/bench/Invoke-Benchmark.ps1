@@ -37,6 +37,7 @@ $python = (Get-Command python3 -ErrorAction Ignore)?.Source
 $sdkScript = Join-Path $PSScriptRoot 'docker_sdk_bench.py'
 $scratch = Join-Path ([IO.Path]::GetTempPath()) "sandbox-bench-$PID"
 $null = New-Item -ItemType Directory -Force -Path $scratch
+trap { Remove-Item -LiteralPath $scratch -Recurse -Force -ErrorAction Ignore; break }     # the 100 MiB payload, when a case fails
 
 function Add-Row {
     param([string] $Group, [string] $Tool, [string] $Name, [double[]] $Samples, [double] $MiB = 0)

@@ -11,6 +11,7 @@ usage: docker_sdk_bench.py CASE IMAGE [FILE]
 """
 import io
 import os
+import shutil
 import sys
 import tarfile
 import tempfile
@@ -24,6 +25,7 @@ LABEL = {"io.sandbox.bench": "python-sdk"}
 
 client = docker.from_env()
 made = []
+scratch = tempfile.mkdtemp(prefix="sandbox-bench-sdk-")
 
 
 def start():
@@ -69,7 +71,6 @@ def case():
         return (lambda: box), copy_in
     if CASE == "copy-out":
         copy_in(box)
-        scratch = tempfile.mkdtemp(prefix="sandbox-bench-sdk-")
         return (lambda: (box, scratch)), copy_out
     raise SystemExit(f"unknown case {CASE}")
 
@@ -83,6 +84,7 @@ try:
         action(state)
         print((time.perf_counter() - began) * 1000, flush=True)
 finally:
+    shutil.rmtree(scratch, ignore_errors=True)
     for container in made:
         try:
             container.remove(force=True)
