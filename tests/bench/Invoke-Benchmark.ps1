@@ -3,14 +3,28 @@
     Times the Sandbox module against what users would use instead, in the same run on the same engine.
 
 .DESCRIPTION
-    Each case is timed -Repeat times after a warm-up; the table shows the median and the spread (p10..p90) and,
-    for the module's rows, the ratio of its median to each peer's. Results also go to JSON (-OutFile).
-    Run through `./build.sh Bench`, which builds the module and starts the engines first.
+    Each case runs once as a warm-up and then -Repeat times; the table shows the median and the spread (p10..p90)
+    and, for the module's rows, the ratio of its median to each peer's. Results also go to JSON (-OutFile).
+
+    How each tool is timed, so that the comparison is what a user pays:
+      Sandbox     cmdlets called in this one warm pwsh (module loaded, engine connection open).
+      docker CLI  each invocation, so its process start-up counts: that is what a script calling docker pays.
+      Python SDK  one long-lived python3 per case (tests/bench/docker_sdk_bench.py) does the warm-up and the timed
+                  repetitions itself; interpreter start-up and connecting are not timed.
+    Budgets are checked and printed (PASS/FAIL); they never fail the run.
+
+    Run through `./build.sh Bench`, which builds the module and starts the engines (sshd for ssh://) first.
 #>
 param(
-    [int] $Repeat = 15,
+    [int] $Repeat = 10,
     [string] $OutFile = (Join-Path $PSScriptRoot '../../output/bench/bench.json'),
-    [string] $Image = 'sandbox-local/busybox:latest'
+    [string] $Image = 'sandbox-local/busybox:latest',
+    # How many sandboxes exist while Get-Sandbox is timed.
+    [int] $ListCount = 100,
+    # Sandboxes created, used and stopped for each parallelism of the throughput section.
+    [int] $ThroughputCount = 20,
+    [int[]] $Parallelism = @(1, 2, 5, 10, 20),
+    [int] $CopyMiB = 100
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -18,27 +32,83 @@ $PSNativeCommandUseErrorActionPreference = $false
 if (-not (Get-Module Sandbox)) { Import-Module $env:SANDBOX_MODULE_PATH }
 
 $results = [System.Collections.Generic.List[object]]::new()
+$benchStarted = [Diagnostics.Stopwatch]::StartNew()
+$python = (Get-Command python3 -ErrorAction Ignore)?.Source
+$sdkScript = Join-Path $PSScriptRoot 'docker_sdk_bench.py'
+$scratch = Join-Path ([IO.Path]::GetTempPath()) "sandbox-bench-$PID"
+$null = New-Item -ItemType Directory -Force -Path $scratch
+trap { Remove-Item -LiteralPath $scratch -Recurse -Force -ErrorAction Ignore; break }     # the 100 MiB payload, when a case fails
 
-function Measure-Case {
-    param([string] $Group, [string] $Name, [scriptblock] $Action, [int] $Times = $Repeat)
-    & $Action | Out-Null                                   # warm-up, not counted
-    $samples = foreach ($i in 1..$Times) {
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        & $Action | Out-Null
-        $clock.Elapsed.TotalMilliseconds
-    }
-    $sorted = @($samples | Sort-Object)
+function Add-Row {
+    param([string] $Group, [string] $Tool, [string] $Name, [double[]] $Samples, [double] $MiB = 0)
+    $sorted = @($Samples | Sort-Object)
+    $pick = { param($q) $sorted[[int][math]::Round(($sorted.Count - 1) * $q)] }
+    $median = if ($sorted.Count % 2) { $sorted[($sorted.Count - 1) / 2] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
     $row = [pscustomobject]@{
         Group    = $Group
+        Tool     = $Tool
         Name     = $Name
-        MedianMs = [math]::Round($sorted[[int][math]::Floor(($sorted.Count - 1) / 2)], 1)
-        P10Ms    = [math]::Round($sorted[[int][math]::Floor(($sorted.Count - 1) * 0.1)], 1)
-        P90Ms    = [math]::Round($sorted[[int][math]::Ceiling(($sorted.Count - 1) * 0.9)], 1)
+        MedianMs = [math]::Round($median, 1)
+        P10Ms    = [math]::Round((& $pick 0.1), 1)
+        P90Ms    = [math]::Round((& $pick 0.9), 1)
+        MiBps    = if ($MiB) { [math]::Round($MiB / ($median / 1000), 1) } else { $null }
         Runs     = $sorted.Count
+        Ratios   = [ordered]@{}
     }
     $results.Add($row)
-    Write-Host ("  {0,-14} {1,-44} median {2,8:N1} ms" -f $Group, $Name, $row.MedianMs)
+    $rate = if ($row.MiBps) { "  {0,7:N1} MiB/s" -f $row.MiBps } else { '' }
+    Write-Host ("  {0,-10} {1,-10} {2,-46} median {3,8:N1} ms  (p10 {4:N1}, p90 {5:N1}){6}" -f $Group, $Tool, $Name, $row.MedianMs, $row.P10Ms, $row.P90Ms, $rate)
 }
+
+# Times several ways of doing the same thing, interleaved (a, b, c, a, b, c, ...) so that load from elsewhere on the
+# machine falls on all of them alike. A case is a hashtable: Tool, Name, and either Action (timed here, given what
+# Setup returned; Cleanup gets the action's output, both untimed) or Sdk (a Python SDK case, timed by the python process).
+function Measure-Group {
+    param([string] $Group, [hashtable[]] $Cases, [int] $Times = $Repeat, [double] $MiB = 0)
+    $Cases = @($Cases | Where-Object { -not $_.Sdk -or $python })
+    $samples = @{}
+    $sdk = @{}
+    try {
+        foreach ($case in $Cases | Where-Object Sdk) {
+            $info = [Diagnostics.ProcessStartInfo]::new($python)
+            foreach ($a in @($sdkScript, $case.Sdk, $Image) + @($case.File | Where-Object { $_ })) { $info.ArgumentList.Add($a) }
+            $info.RedirectStandardInput = $info.RedirectStandardOutput = $true
+            $process = [Diagnostics.Process]::Start($info)
+            if ($process.StandardOutput.ReadLine() -ne 'ready') { throw "Python SDK case '$($case.Sdk)' did not start (see its error above)." }
+            $sdk[$case.Name] = $process
+        }
+        foreach ($i in 0..$Times) {
+            foreach ($case in $Cases) {
+                if ($case.Sdk) {
+                    $process = $sdk[$case.Name]
+                    if (-not $process) { continue }
+                    $process.StandardInput.WriteLine('go')
+                    $line = $process.StandardOutput.ReadLine()
+                    if ($null -eq $line) {
+                        Write-Warning "Python SDK case '$($case.Sdk)' failed (see its error above): row skipped."
+                        $sdk.Remove($case.Name); $process.Dispose(); $samples.Remove($case.Name)
+                        continue
+                    }
+                    $elapsed = [double]::Parse($line, [cultureinfo]::InvariantCulture)
+                }
+                else {
+                    $state = if ($case.Setup) { & $case.Setup }
+                    $clock = [Diagnostics.Stopwatch]::StartNew()
+                    $out = & $case.Action $state
+                    $elapsed = $clock.Elapsed.TotalMilliseconds
+                    if ($case.Cleanup) { $null = & $case.Cleanup $out $state }
+                }
+                if ($i -gt 0) { $samples[$case.Name] += @($elapsed) }     # run 0 is the warm-up
+            }
+        }
+    }
+    finally {
+        foreach ($process in $sdk.Values) { $process.StandardInput.Close(); $null = $process.WaitForExit(30000); $process.Dispose() }
+    }
+    foreach ($case in $Cases | Where-Object { $samples[$_.Name] }) { Add-Row $Group ($case.Tool ?? 'Python SDK') $case.Name $samples[$case.Name] -MiB $MiB }
+}
+
+function Remove-Container([string] $Id) { docker rm -f $Id 2>&1 | Out-Null }
 
 # The docker CLI over ssh:// reads ~/.ssh through the system ssh; the test home's wrapper points it at the test keys.
 $sshHost = $env:SANDBOX_TEST_SSH_HOST
@@ -53,21 +123,65 @@ function Invoke-WithSshHome([scriptblock] $Block) {
     finally { $env:HOME, $env:PATH = $saved }
 }
 
-Write-Host "Benchmark: $Repeat runs a case, engine $(docker version --format '{{.Server.Version}}')"
+Write-Host "Benchmark: $Repeat runs a case after a warm-up; engine $(docker version --format '{{.Server.Version}}'), $([Environment]::ProcessorCount) cores"
 
-# --- exec round trip: Invoke-SandboxCommand 'true' vs docker exec, local socket and ssh:// ----------------------
+# --- create-to-ready: a started container -------------------------------------------------------------------------
+Measure-Group 'create' @(
+    @{ Tool = 'Sandbox'; Name = 'New-Sandbox'; Action = { New-Sandbox -Image $Image -Timeout 600 }; Cleanup = { param($sb) $sb | Stop-Sandbox } }
+    @{ Tool = 'docker CLI'; Name = 'docker run -d --init'; Action = { docker run -d --init $Image sleep 600 }; Cleanup = { param($id) Remove-Container $id } }
+    @{ Sdk = 'create'; Name = 'containers.run(detach=True, init=True)' }
+)
+
+# --- stop ---------------------------------------------------------------------------------------------------------
+Measure-Group 'stop' @(
+    @{ Tool = 'Sandbox'; Name = 'Stop-Sandbox'; Setup = { New-Sandbox -Image $Image -Timeout 600 }; Action = { param($sb) $sb | Stop-Sandbox } }
+    @{ Tool = 'docker CLI'; Name = 'docker rm -f'; Setup = { docker run -d --init $Image sleep 600 }; Action = { param($id) docker rm -f $id } }
+    @{ Sdk = 'stop'; Name = 'remove(force=True)' }
+)
+
+# --- exec round trip ----------------------------------------------------------------------------------------------
 $local = New-Sandbox -Image $Image -Timeout 600
 $peer = "sandbox-bench-peer-$PID"
 docker run -d --name $peer --init $Image sleep 600 | Out-Null
 try {
-    Measure-Case 'exec' 'Invoke-SandboxCommand (local socket)' { $local | Invoke-SandboxCommand 'true' }
-    Measure-Case 'exec' 'docker exec (local socket)' { docker exec $peer true }
+    Measure-Group 'exec' @(
+        @{ Tool = 'Sandbox'; Name = "Invoke-SandboxCommand 'true'"; Action = { $local | Invoke-SandboxCommand 'true' } }
+        @{ Tool = 'docker CLI'; Name = 'docker exec true'; Action = { docker exec $peer true } }
+        @{ Sdk = 'exec'; Name = "exec_run('true')" }
+    )
+
+    # --- copy 100 MiB in and out ----------------------------------------------------------------------------------
+    $payload = Join-Path $scratch 'payload.bin'
+    $bytes = [byte[]]::new(1MB)
+    [Random]::new(7).NextBytes($bytes)
+    $stream = [IO.File]::Create($payload)
+    try { foreach ($i in 1..$CopyMiB) { $stream.Write($bytes, 0, $bytes.Length) } } finally { $stream.Dispose() }
+    $outDir = Join-Path $scratch 'out'
+    $resetOut = { Remove-Item -LiteralPath $outDir -Recurse -Force -ErrorAction Ignore; $null = New-Item -ItemType Directory -Path $outDir }
+
+    Measure-Group 'copy-in' -MiB $CopyMiB @(
+        @{ Tool = 'Sandbox'; Name = "Copy-SandboxItem $CopyMiB MiB in"; Action = { $local | Copy-SandboxItem -LiteralPath $payload -Destination /tmp } }
+        @{ Tool = 'docker CLI'; Name = "docker cp $CopyMiB MiB in"; Action = { docker cp -q $payload "${peer}:/tmp/" } }
+        @{ Sdk = 'copy-in'; Name = "put_archive $CopyMiB MiB (tar built in memory)"; File = $payload }
+    )
+    Measure-Group 'copy-out' -MiB $CopyMiB @(
+        @{ Tool = 'Sandbox'; Name = "Copy-SandboxItem $CopyMiB MiB out"; Setup = $resetOut; Action = { $local | Copy-SandboxItem -FromSandbox -LiteralPath /tmp/payload.bin -Destination $outDir } }
+        @{ Tool = 'docker CLI'; Name = "docker cp $CopyMiB MiB out"; Setup = $resetOut; Action = { docker cp -q "${peer}:/tmp/payload.bin" $outDir } }
+        @{ Sdk = 'copy-out'; Name = "get_archive $CopyMiB MiB (extracted)"; File = $payload }
+    )
+    if ((Get-Item (Join-Path $outDir 'payload.bin')).Length -ne $CopyMiB * 1MB) { Write-Warning 'copy-out: the copied file has the wrong size' }
+    Remove-Item -LiteralPath $payload, $outDir -Recurse -Force
+
+    # --- warm exec over ssh:// ------------------------------------------------------------------------------------
     if ($sshHost -and $sshHome) {
         Invoke-WithSshHome {
             $remote = New-Sandbox -Image $Image -Timeout 600 -DockerHost $sshHost
             try {
-                Measure-Case 'exec-ssh' 'Invoke-SandboxCommand (ssh://, warm)' { $remote | Invoke-SandboxCommand 'true' }
-                Measure-Case 'exec-ssh' 'docker -H ssh:// exec' { docker -H $sshHost exec $peer true } -Times ([math]::Min($Repeat, 8))
+                # The CLI over ssh:// starts ssh for every call (seconds): a few runs tell enough.
+                Measure-Group 'exec-ssh' -Times ([math]::Min($Repeat, 5)) @(
+                    @{ Tool = 'Sandbox'; Name = "Invoke-SandboxCommand 'true' (ssh://, warm)"; Action = { $remote | Invoke-SandboxCommand 'true' } }
+                    @{ Tool = 'docker CLI'; Name = 'docker -H ssh:// exec true'; Action = { docker -H $sshHost exec $peer true } }
+                )
             }
             finally { $remote | Stop-Sandbox }
         }
@@ -76,35 +190,153 @@ try {
 }
 finally {
     $local | Stop-Sandbox
-    docker rm -f $peer | Out-Null
+    Remove-Container $peer
 }
 
-# --- ratios ---------------------------------------------------------------------------------------------------
-function Get-Median([string] $Name) { ($results | Where-Object Name -EQ $Name).MedianMs }
-$ratios = [ordered]@{}
-$budgets = @(
-    @{ Name = 'warm ssh exec / local exec'; Value = { (Get-Median 'Invoke-SandboxCommand (ssh://, warm)') / (Get-Median 'Invoke-SandboxCommand (local socket)') }; Max = 2.0 }
-    @{ Name = 'warm ssh exec / docker -H ssh:// exec'; Value = { (Get-Median 'Invoke-SandboxCommand (ssh://, warm)') / (Get-Median 'docker -H ssh:// exec') }; Max = 0.5 }
-    @{ Name = 'local exec / docker exec'; Value = { (Get-Median 'Invoke-SandboxCommand (local socket)') / (Get-Median 'docker exec (local socket)') }; Max = 0.7 }
-)
-Write-Host ''
-$table = foreach ($budget in $budgets) {
-    $value = try { & $budget.Value } catch { $null }
-    if ($null -eq $value -or [double]::IsNaN($value) -or [double]::IsInfinity($value)) { continue }
-    $ratios[$budget.Name] = [math]::Round($value, 2)
-    [pscustomobject]@{ Ratio = $budget.Name; Value = [math]::Round($value, 2); Budget = "<= $($budget.Max)"; Met = $value -le $budget.Max }
+# --- Get-Sandbox with many sandboxes ------------------------------------------------------------------------------
+$project = "sandbox-bench-list-$PID"
+$missing = $ListCount - @(Get-Sandbox).Count
+$made = @(if ($missing -gt 0) { 1..$missing }) | ForEach-Object -ThrottleLimit 4 -Parallel {
+    Import-Module $using:env:SANDBOX_MODULE_PATH
+    New-Sandbox -Image $using:Image -Timeout 600 -Name "$($using:project)-$_"
 }
-$results | Format-Table Group, Name, MedianMs, P10Ms, P90Ms, Runs -AutoSize | Out-Host
-$table | Format-Table -AutoSize | Out-Host
+try {
+    $count = @(Get-Sandbox).Count
+    Measure-Group 'list' @(
+        @{ Tool = 'Sandbox'; Name = "Get-Sandbox ($count sandboxes)"; Action = { Get-Sandbox } }
+        @{ Tool = 'docker CLI'; Name = "docker ps -a --filter label ($count)"; Action = { docker ps -a --filter label=io.sandbox.managed=true } }
+        @{ Sdk = 'list'; Name = "containers.list(all, label filter) ($count)" }
+    )
+}
+finally {
+    $made | ForEach-Object -ThrottleLimit 4 -Parallel {
+        Import-Module $using:env:SANDBOX_MODULE_PATH
+        $_ | Stop-Sandbox
+    }
+}
+
+# --- cold Import-Module in a fresh pwsh ---------------------------------------------------------------------------
+# Timed inside the new process, so pwsh's own start-up is left out; a one-function script module is the baseline.
+$trivial = Join-Path $scratch 'Trivial.psm1'
+Set-Content -LiteralPath $trivial -Value 'function Get-Nothing { }'
+$pwshArgs = @()     # pwsh as a dotnet tool runs as 'dotnet pwsh.dll'
+if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $pwshArgs = @(Join-Path $PSHOME 'pwsh.dll') }
+function Measure-ColdImport([string] $Name, [string] $Module) {
+    $command = "`$c = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$($Module -replace "'", "''")'; `$c.Elapsed.TotalMilliseconds"
+    $samples = foreach ($i in 0..$Repeat) {
+        $ms = & ([Environment]::ProcessPath) @pwshArgs -NoProfile -NonInteractive -Command $command
+        if ($i -gt 0) { [double]($ms | Select-Object -Last 1) }
+    }
+    Add-Row 'import' ($Name -eq 'Sandbox' ? 'Sandbox' : 'baseline') "Import-Module $Name (fresh pwsh)" $samples
+}
+Measure-ColdImport 'Sandbox' $env:SANDBOX_MODULE_PATH
+Measure-ColdImport 'a one-function .psm1' $trivial
+
+# --- warm pool (when the module has pools) ------------------------------------------------------------------------
+if (Get-Command Start-SandboxPool -ErrorAction Ignore) {
+    # One waiting sandbox for every take (the warm-up and the repetitions), so that no take waits for a refill.
+    $pool = Start-SandboxPool -Size ($Repeat + 2) -Image $Image -Name "bench-$PID" -Wait
+    try {
+        # Its ratios include 'Sandbox': the unpooled New-Sandbox row above.
+        Measure-Group 'create' @(
+            @{ Tool = 'Sandbox pool'; Name = 'New-Sandbox (from a warm pool)'; Action = { New-Sandbox -Image $Image -Timeout 600 }; Cleanup = { param($sb) $sb | Stop-Sandbox } }
+        )
+    }
+    finally { $pool | Stop-SandboxPool }
+}
+
+# --- throughput: create, use and stop N sandboxes in parallel from this process -----------------------------------
+$throughput = foreach ($p in $Parallelism) {
+    $state = [initialsessionstate]::CreateDefault2()
+    $state.ImportPSModule($env:SANDBOX_MODULE_PATH)
+    $pool = [runspacefactory]::CreateRunspacePool(1, $p, $state, $Host)
+    $pool.Open()
+    try {
+        $lifecycle = { param($Image) $sb = New-Sandbox -Image $Image -Timeout 600; $sb | Invoke-SandboxCommand 'true'; $sb | Stop-Sandbox }
+        # Every runspace loads the module and connects before the clock starts.
+        $warm = 1..$p | ForEach-Object { $ps = [powershell]::Create().AddScript('$null = Get-Sandbox -Id none -ErrorAction Ignore'); $ps.RunspacePool = $pool; @{ Ps = $ps; Handle = $ps.BeginInvoke() } }
+        $warm | ForEach-Object { $null = $_.Ps.EndInvoke($_.Handle); $_.Ps.Dispose() }
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $jobs = 1..$ThroughputCount | ForEach-Object { $ps = [powershell]::Create().AddScript($lifecycle).AddArgument($Image); $ps.RunspacePool = $pool; @{ Ps = $ps; Handle = $ps.BeginInvoke() } }
+        $failures = 0
+        $jobs | ForEach-Object { $null = $_.Ps.EndInvoke($_.Handle); if ($_.Ps.HadErrors) { $failures++ }; $_.Ps.Dispose() }
+        $seconds = $clock.Elapsed.TotalSeconds
+        $row = [pscustomobject]@{ Parallelism = $p; Sandboxes = $ThroughputCount; Seconds = [math]::Round($seconds, 2); PerSecond = [math]::Round($ThroughputCount / $seconds, 2); Failures = $failures }
+        Write-Host ("  throughput parallelism {0,2}: {1} sandboxes in {2:N2} s = {3:N2}/s{4}" -f $p, $ThroughputCount, $seconds, $row.PerSecond, ($failures ? " ($failures failed)" : ''))
+        $row
+    }
+    finally { $pool.Dispose() }
+}
+
+# --- ratios and budgets -------------------------------------------------------------------------------------------
+function Get-Row([string] $Group, [string] $Tool) { $results | Where-Object { $_.Group -eq $Group -and $_.Tool -eq $Tool } | Select-Object -First 1 }
+foreach ($row in $results | Where-Object Tool -Like 'Sandbox*') {
+    foreach ($peer in $results | Where-Object { $_.Group -eq $row.Group -and $_.Tool -ne $row.Tool }) {
+        $row.Ratios[$peer.Tool] = [math]::Round($row.MedianMs / $peer.MedianMs, 2)
+    }
+}
+function Get-Ratio([string] $Group, [string] $Peer) { (Get-Row $Group 'Sandbox')?.Ratios[$Peer] }
+function Get-Throughput([string] $Group, [string] $Peer) {
+    $ours = Get-Row $Group 'Sandbox'; $theirs = Get-Row $Group $Peer
+    if ($ours -and $theirs) { [math]::Round($ours.MiBps / $theirs.MiBps, 2) }
+}
+$budgets = @(
+    @{ Budget = 'create <= 0.9x docker run -d'; Value = Get-Ratio 'create' 'docker CLI'; Max = 0.9 }
+    @{ Budget = 'create <= 1.0x Python SDK'; Value = Get-Ratio 'create' 'Python SDK'; Max = 1.0 }
+    @{ Budget = 'exec <= 0.7x docker exec'; Value = Get-Ratio 'exec' 'docker CLI'; Max = 0.7 }
+    @{ Budget = 'exec <= 1.0x Python SDK exec_run'; Value = Get-Ratio 'exec' 'Python SDK'; Max = 1.0 }
+    @{ Budget = 'copy in MiB/s >= 1.0x docker cp'; Value = Get-Throughput 'copy-in' 'docker CLI'; Min = 1.0 }
+    @{ Budget = 'copy out MiB/s >= 1.0x docker cp'; Value = Get-Throughput 'copy-out' 'docker CLI'; Min = 1.0 }
+    @{ Budget = 'Get-Sandbox over 100 < 300 ms'; Value = (Get-Row 'list' 'Sandbox')?.MedianMs; Max = 300 }
+    @{ Budget = 'New-Sandbox from a warm pool < 50 ms'; Value = (Get-Row 'create' 'Sandbox pool')?.MedianMs; Max = 50 }
+    @{ Budget = 'warm ssh exec <= 2x local'; Value = $(
+            $ssh = Get-Row 'exec-ssh' 'Sandbox'; $exec = Get-Row 'exec' 'Sandbox'
+            if ($ssh -and $exec) { [math]::Round($ssh.MedianMs / $exec.MedianMs, 2) }); Max = 2.0
+    }
+) | ForEach-Object {
+    $met = if ($null -eq $_.Value) { $null } elseif ($_.ContainsKey('Min')) { $_.Value -ge $_.Min } else { $_.Value -le $_.Max }
+    [pscustomobject]@{
+        Budget = $_.Budget
+        Value  = $_.Value
+        Result = if ($null -eq $met) { 'SKIPPED' } elseif ($met) { 'PASS' } else { 'FAIL' }
+    }
+}
+
+Write-Host ''
+$results | Format-Table Group, Tool, Name, MedianMs, P10Ms, P90Ms, MiBps,
+@{ Label = 'vs docker CLI'; Expression = { $_.Ratios['docker CLI'] } },
+@{ Label = 'vs Python SDK'; Expression = { $_.Ratios['Python SDK'] } },
+@{ Label = 'vs baseline'; Expression = { $_.Ratios['baseline'] } },
+@{ Label = 'vs unpooled'; Expression = { if ($_.Tool -ne 'Sandbox') { $_.Ratios['Sandbox'] } } } -AutoSize | Out-String -Width 250 | Write-Host
+$throughput | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
+$budgets | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
+Write-Host ('Ratios are medians divided (the module''s over the peer''s): below 1 is faster. Whole run {0:N0} s.' -f $benchStarted.Elapsed.TotalSeconds)
 
 $null = New-Item -ItemType Directory -Force -Path (Split-Path $OutFile)
 [ordered]@{
-    Date    = (Get-Date).ToUniversalTime().ToString('o')
-    Machine = "$([Environment]::ProcessorCount) cores, $([Environment]::OSVersion.VersionString)"
-    Engine  = (docker version --format '{{.Server.Version}}')
-    Repeat  = $Repeat
-    Rows    = $results
-    Ratios  = $ratios
-    Budgets = $table
+    Date       = (Get-Date).ToUniversalTime().ToString('o')
+    Machine    = "$([Environment]::ProcessorCount) cores, $([Environment]::OSVersion.VersionString)"
+    Engine     = (docker version --format '{{.Server.Version}}')
+    Repeat     = $Repeat
+    Rows       = $results
+    Throughput = $throughput
+    Budgets    = $budgets
 } | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $OutFile
-Write-Host "Results: $OutFile"
+
+# The same tables in Markdown, for README's Performance section.
+$markdown = [Text.StringBuilder]::new()
+$null = $markdown.AppendLine('| case | tool | median ms | p10..p90 ms | MiB/s | vs docker CLI | vs Python SDK |').AppendLine('|---|---|---:|---:|---:|---:|---:|')
+foreach ($row in $results) {
+    $vsCli = if ($row.Ratios.Contains('docker CLI')) { $row.Ratios['docker CLI'] } else { $row.Ratios['baseline'] }
+    $null = $markdown.AppendLine(('| {0} | {1}: {2} | {3:0.0} | {4:0.0}..{5:0.0} | {6} | {7} | {8} |' -f $row.Group, $row.Tool, ($row.Name -replace '\|', '\|'), $row.MedianMs, $row.P10Ms, $row.P90Ms,
+            $row.MiBps, $vsCli, $row.Ratios['Python SDK']))
+}
+$null = $markdown.AppendLine().AppendLine('| parallelism | sandboxes | seconds | sandboxes/s |').AppendLine('|---:|---:|---:|---:|')
+foreach ($row in $throughput) { $null = $markdown.AppendLine("| $($row.Parallelism) | $($row.Sandboxes) | $($row.Seconds) | $($row.PerSecond) |") }
+$null = $markdown.AppendLine().AppendLine('| budget | value | result |').AppendLine('|---|---:|---|')
+foreach ($row in $budgets) { $null = $markdown.AppendLine("| $($row.Budget) | $($row.Value) | $($row.Result) |") }
+$markdownFile = [IO.Path]::ChangeExtension($OutFile, '.md')
+Set-Content -LiteralPath $markdownFile -Value $markdown.ToString()
+
+Remove-Item -LiteralPath $scratch -Recurse -Force -ErrorAction Ignore
+Write-Host "Results: $OutFile, $markdownFile"

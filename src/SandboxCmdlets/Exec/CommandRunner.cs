@@ -139,7 +139,9 @@ namespace Sandbox.Exec
         /// </summary>
         async Task WatchForExitAsync(string execId, Task pump, OutputClock output, Action detach, CancellationToken readerDone)
         {
-            var delay = 50;
+            // The first look waits 200 ms: most commands are done by then, and an inspect at 50 ms, mid-exec, cost
+            // every short command one more request to an engine busy running it.
+            var delay = 200;
             while (!readerDone.IsCancellationRequested)
             {
                 if (await Task.WhenAny(pump, Task.Delay(delay, readerDone)).ConfigureAwait(false) == pump || readerDone.IsCancellationRequested) return;

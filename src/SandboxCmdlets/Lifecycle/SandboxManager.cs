@@ -65,15 +65,25 @@ namespace Sandbox.Lifecycle
         {
             var name = spec.Name ?? NewName(spec.ProjectId);
             ValidateName(name);
-            await EnsureImageAsync(spec.Image, pullProgress, cancel).ConfigureAwait(false);
+            ValidateImageReference(spec.Image);
 
             var clockOffset = await EngineClockOffsetAsync(cancel).ConfigureAwait(false);
-            var created = DateTime.UtcNow;
-            var parameters = BuildCreateParameters(spec, name, created, clockOffset);
+            var parameters = BuildCreateParameters(spec, name, DateTime.UtcNow, clockOffset);
             string id;
             try
             {
-                id = (await Client.Containers.CreateContainerAsync(parameters, cancel).ConfigureAwait(false)).ID;
+                // Created straight away rather than after asking whether the image is there: that question cost a
+                // round trip on every create, for the rare first use of an image, which the engine reports anyway.
+                // A missing image, or settings the engine refused (which may be the image reference), take the
+                // careful way: the image is checked (pulled, or its reference refused) and the create tried again.
+                try { id = (await Client.Containers.CreateContainerAsync(parameters, cancel).ConfigureAwait(false)).ID; }
+                catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.BadRequest ||
+                    (e.StatusCode == HttpStatusCode.NotFound && EngineMessage(e).IndexOf("no such image", StringComparison.OrdinalIgnoreCase) >= 0))
+                {
+                    await EnsureImageAsync(spec.Image, pullProgress, cancel).ConfigureAwait(false);
+                    parameters = BuildCreateParameters(spec, name, DateTime.UtcNow, clockOffset);     // the deadline counts from after the pull
+                    id = (await Client.Containers.CreateContainerAsync(parameters, cancel).ConfigureAwait(false)).ID;
+                }
             }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
             {
