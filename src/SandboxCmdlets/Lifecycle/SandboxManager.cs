@@ -528,7 +528,21 @@ namespace Sandbox.Lifecycle
             bool removed;
             try
             {
-                await Client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancel).ConfigureAwait(false);
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        await Client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancel).ConfigureAwait(false);
+                        break;
+                    }
+                    // A busy overlay2 engine sometimes fails to delete a root file system ("directory not empty") and
+                    // succeeds when asked again.
+                    catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.InternalServerError && attempt < 4 &&
+                        EngineMessage(e).IndexOf("failed to remove root filesystem", StringComparison.OrdinalIgnoreCase) >= 0)
+                    {
+                        await Task.Delay(200 * attempt, cancel).ConfigureAwait(false);
+                    }
+                }
                 removed = true;
             }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { removed = false; }
