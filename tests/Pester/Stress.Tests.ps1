@@ -10,11 +10,11 @@
 # anything else: removed from outside, by the module or a sweep). A sandbox's deadline is Created + timeout; it is
 # gone at its destroy event (the poll, an upper bound, when the event is missing). Lateness = gone - deadline.
 #
-# Knobs: SANDBOX_STRESS_ROUNDS (default 2) rounds of each deadline test, SANDBOX_STRESS_COUNT (default 30) sandboxes,
+# Knobs: SANDBOX_STRESS_ROUNDS (default 1; more for a soak) rounds of each deadline test, SANDBOX_STRESS_COUNT (default 30) sandboxes,
 # SANDBOX_STRESS_KILLED_BUDGET (default 12) seconds allowed for making them in the owner-killed case.
 
 BeforeDiscovery {
-    $rounds = if ($env:SANDBOX_STRESS_ROUNDS) { [int]$env:SANDBOX_STRESS_ROUNDS } else { 2 }
+    $rounds = if ($env:SANDBOX_STRESS_ROUNDS) { [int]$env:SANDBOX_STRESS_ROUNDS } else { 1 }
     $script:DeadlineRounds = @(1..$rounds | ForEach-Object { @{ Round = $_ } })
 }
 
