@@ -83,8 +83,8 @@ New-Sandbox -Name '$name' -Timeout 120 | Out-Null
 
     It 'keeps a sandbox made here alive past its first deadline when another pwsh extended it' {
         $work = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'extended-there')
-        # 25 s: time enough for a child pwsh to start on a busy machine and move the deadline before it.
-        $sandbox = New-Sandbox -Name (New-TestName 'extthere') -Timeout 25
+        # 15 s: time enough for a child pwsh to start on a busy machine and move the deadline before it.
+        $sandbox = New-Sandbox -Name (New-TestName 'extthere') -Timeout 15
         $created = Get-ContainerCreated $sandbox.Id
         $child = Start-ChildPwsh -WorkFolder $work -Script @"
 `$ErrorActionPreference = 'Stop'
@@ -94,10 +94,10 @@ Set-Sandbox -Name '$($sandbox.Name)' -Timeout 120
         try {
             $child.WaitForExit(60000) | Should -BeTrue
             $child.ExitCode | Should -Be 0 -Because (Get-ChildOutput $work)
-            [datetime]::UtcNow | Should -BeLessThan $created.AddSeconds(25) -Because 'the other pwsh must have moved the deadline before the first one passed'
+            [datetime]::UtcNow | Should -BeLessThan $created.AddSeconds(15) -Because 'the other pwsh must have moved the deadline before the first one passed'
 
             # This process's cleanup engine tracked the first deadline; it must see the moved one and leave the sandbox be.
-            Wait-Until { -not (Test-ContainerExists $sandbox.Id) } -Deadline $created.AddSeconds(28) |
+            Wait-Until { -not (Test-ContainerExists $sandbox.Id) } -Deadline $created.AddSeconds(18) |
                 Should -BeFalse -Because 'another pwsh extended it to 120 s'
             (Get-Sandbox -Name $sandbox.Name).ExpiresAt | Should -BeGreaterThan $created.AddSeconds(100)
         }
