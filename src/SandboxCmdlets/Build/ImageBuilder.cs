@@ -129,17 +129,7 @@ namespace Sandbox.Build
                 using var input = pipe.Reader.AsStream();
                 var build = _engine.Client.Images.BuildImageFromDockerfileAsync(parameters, input, new List<AuthConfig>(),
                     new Dictionary<string, string>(), log, stop.Token);
-                // The output stream is read without regard to the token: race it, so that Ctrl+C returns at once.
-                var stopped = new TaskCompletionSource<bool>();
-                using (cancel.Register(() => stopped.TrySetResult(true)))
-                {
-                    if (await Task.WhenAny(build, stopped.Task).ConfigureAwait(false) != build)
-                    {
-                        _ = build.ContinueWith(t => t.Exception, TaskScheduler.Default);
-                        throw new OperationCanceledException(cancel);
-                    }
-                }
-                await build.ConfigureAwait(false);
+                await build.WithCancellation(cancel).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {

@@ -268,18 +268,8 @@ namespace Sandbox.Lifecycle
             });
             try
             {
-                // The progress stream is read without regard to the token: race it, so that Ctrl+C returns at once.
-                var pull = Client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, reporter, cancel);
-                var stopped = new TaskCompletionSource<bool>();
-                using (cancel.Register(() => stopped.TrySetResult(true)))
-                {
-                    if (await Task.WhenAny(pull, stopped.Task).ConfigureAwait(false) != pull)
-                    {
-                        _ = pull.ContinueWith(t => t.Exception, TaskScheduler.Default);
-                        throw new OperationCanceledException(cancel);
-                    }
-                }
-                await pull.ConfigureAwait(false);
+                await Client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, reporter, cancel)
+                    .WithCancellation(cancel).ConfigureAwait(false);
             }
             catch (DockerApiException e) { failure = EngineMessage(e); }
             catch (OperationCanceledException) { throw; }
