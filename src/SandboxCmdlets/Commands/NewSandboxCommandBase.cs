@@ -197,7 +197,7 @@ namespace Sandbox.Commands
         {
             var spec = new SandboxSpec
             {
-                Image = Image ?? NonEmpty(System.Environment.GetEnvironmentVariable("SANDBOX_IMAGE")) ?? SandboxSpec.DefaultImage,
+                Image = ImageOrDefault(Image),
                 Name = Name,
                 ProjectId = ProjectId?.Trim(),
                 TimeoutSec = Timeout,
@@ -219,17 +219,7 @@ namespace Sandbox.Commands
                 spec.CopyCode = true;
             if (Build || BaseImage != null) TakeBuildFolder(spec);
 
-            var limits = ResourceLimits.Defaults();
-            if (Limits != null) limits.Apply(Plain(Limits));
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(Memory))) limits.Memory = Memory;
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(Cpus))) limits.NanoCpus = ResourceLimits.CpusToNano("Cpus", Cpus);
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(PidsLimit)))
-            {
-                if (PidsLimit == 0) throw ResourceLimits.Invalid("PidsLimit", "-PidsLimit must be positive, or -1 for no limit.");
-                limits.PidsLimit = PidsLimit;
-            }
-            limits.Normalize();
-            spec.Limits = limits;
+            spec.Limits = LimitsFrom(Limits, Memory, Cpus, PidsLimit);
 
             if (Port != null) spec.Ports = PortSpec.ParseAll(Port.Select(p => p is IDictionary d ? Plain(d) : Unwrap(p)));
             spec.Environment = StringMap(Environment);
@@ -275,8 +265,6 @@ namespace Sandbox.Commands
             try { real = new FileInfo(socketPath).FullName; } catch (Exception) { }
             return PathSafety.IsInside(folder, real) || PathSafety.IsInside(folder, socketPath) || File.Exists(System.IO.Path.Combine(folder, "docker.sock"));
         }
-
-        static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value!.Trim();
 
         /// <summary>Per-layer pull progress folded into one bar, as docker pull shows it.</summary>
         sealed class PullProgressView

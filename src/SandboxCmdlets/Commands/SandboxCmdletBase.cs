@@ -167,6 +167,29 @@ namespace Sandbox.Commands
 
         protected static object? Unwrap(object? value) => value is PSObject pso ? pso.BaseObject : value;
 
+        /// <summary>-Image, else $env:SANDBOX_IMAGE, else the default: as New-Sandbox and Start-SandboxPool both pick it, so that their pool keys match.</summary>
+        protected static string ImageOrDefault(string? image)
+        {
+            var fromEnvironment = System.Environment.GetEnvironmentVariable("SANDBOX_IMAGE");
+            return image ?? (string.IsNullOrWhiteSpace(fromEnvironment) ? SandboxSpec.DefaultImage : fromEnvironment!.Trim());
+        }
+
+        /// <summary>The default limits, then -Limits, then -Memory, -Cpus and -PidsLimit where they were given.</summary>
+        protected ResourceLimits LimitsFrom(Hashtable? limits, long memory, double cpus, long pidsLimit)
+        {
+            var result = ResourceLimits.Defaults();
+            if (limits != null) result.Apply(Plain(limits));
+            if (MyInvocation.BoundParameters.ContainsKey("Memory")) result.Memory = memory;
+            if (MyInvocation.BoundParameters.ContainsKey("Cpus")) result.NanoCpus = ResourceLimits.CpusToNano("Cpus", cpus);
+            if (MyInvocation.BoundParameters.ContainsKey("PidsLimit"))
+            {
+                if (pidsLimit == 0) throw ResourceLimits.Invalid("PidsLimit", "-PidsLimit must be positive, or -1 for no limit.");
+                result.PidsLimit = pidsLimit;
+            }
+            result.Normalize();
+            return result;
+        }
+
         protected static Dictionary<string, string> StringMap(IDictionary? table)
         {
             var result = new Dictionary<string, string>(StringComparer.Ordinal);

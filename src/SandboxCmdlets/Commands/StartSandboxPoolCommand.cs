@@ -102,7 +102,7 @@ namespace Sandbox.Commands
         {
             var spec = new SandboxSpec
             {
-                Image = Image ?? NonEmpty(System.Environment.GetEnvironmentVariable("SANDBOX_IMAGE")) ?? SandboxSpec.DefaultImage,
+                Image = ImageOrDefault(Image),
                 NetworkMode = NetworkMode.Trim(),
                 User = User?.Trim(),
                 ReadOnlyRoot = ReadOnly,
@@ -111,17 +111,7 @@ namespace Sandbox.Commands
             if (spec.User != null) SandboxSpec.ValidateUser(spec.User);
             SandboxManager.ValidateImageReference(spec.Image);
 
-            var limits = ResourceLimits.Defaults();
-            if (Limits != null) limits.Apply(Plain(Limits));
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(Memory))) limits.Memory = Memory;
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(Cpus))) limits.NanoCpus = ResourceLimits.CpusToNano("Cpus", Cpus);
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(PidsLimit)))
-            {
-                if (PidsLimit == 0) throw ResourceLimits.Invalid("PidsLimit", "-PidsLimit must be positive, or -1 for no limit.");
-                limits.PidsLimit = PidsLimit;
-            }
-            limits.Normalize();
-            spec.Limits = limits;
+            spec.Limits = LimitsFrom(Limits, Memory, Cpus, PidsLimit);
             return spec;
         }
 
@@ -162,7 +152,5 @@ namespace Sandbox.Commands
         }
 
         static void StopQuietly(SandboxPool pool) => SandboxPools.StopAsync(pool).Wait(TimeSpan.FromSeconds(30));
-
-        static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value!.Trim();
     }
 }
