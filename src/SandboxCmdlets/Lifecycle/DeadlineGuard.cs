@@ -59,9 +59,9 @@ namespace Sandbox.Lifecycle
         /// <summary>A one-file tar holding the deadline, for the engine's archive API.</summary>
         public static MemoryStream Archive(DateTime? deadlineUtc)
         {
-            var (seconds, fraction) = Split(deadlineUtc);
-            var wholeSeconds = fraction == "0" ? seconds : (long.Parse(seconds, CultureInfo.InvariantCulture) + 1).ToString(CultureInfo.InvariantCulture);
-            var content = Encoding.ASCII.GetBytes(wholeSeconds + "\n");
+            var wholeSeconds = deadlineUtc == null ? 0
+                : ((deadlineUtc.Value.ToUniversalTime() - UnixTime.Epoch).Ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond;
+            var content = Encoding.ASCII.GetBytes(wholeSeconds.ToString(CultureInfo.InvariantCulture) + "\n");
             var buffer = new MemoryStream();
             var tar = new Files.TarWriter(buffer);
             using (var data = new MemoryStream(content))
