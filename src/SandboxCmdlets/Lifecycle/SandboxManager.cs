@@ -536,10 +536,23 @@ namespace Sandbox.Lifecycle
                 removed = true;
             }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { removed = false; }
-            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict) { removed = true; }
+            // Another removal (the engine's auto-remove, a sweep, another process) is under way: removed means gone,
+            // so wait for it to finish.
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict) { removed = true; await WaitGoneAsync(id, cancel).ConfigureAwait(false); }
             catch (Exception e) when (!(e is DockerApiException)) { throw DockerEngine.Translate(e, Engine.Endpoint); }
             if (deadlineVolume != null) await RemoveVolumeAsync(deadlineVolume).ConfigureAwait(false);
             return removed;
+        }
+
+        async Task WaitGoneAsync(string id, CancellationToken cancel)
+        {
+            for (var attempt = 0; attempt < 100; attempt++)
+            {
+                try { await Client.Containers.InspectContainerAsync(id, cancel).ConfigureAwait(false); }
+                catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return; }
+                catch (Exception e) when (!(e is OperationCanceledException)) { return; /* the other removal is the one to report */ }
+                await Task.Delay(100, cancel).ConfigureAwait(false);
+            }
         }
 
         async Task RemoveVolumeAsync(string name)
