@@ -238,6 +238,6 @@ public sealed class BuildTests : IDisposable
     {
         var expected = OperatingSystem.IsWindows() && folder.StartsWith("C:") ? "sandbox-build/tool:0123456789abcdef" : tag;
         Assert.Equal(expected, ImageBuilder.TagFor(folder, "0123456789abcdef" + new string('0', 48)));
-        Lifecycle.SandboxManager.ValidateImageReference(expected);
+        Lifecycle.ImageReference.Validate(expected);
     }
 }

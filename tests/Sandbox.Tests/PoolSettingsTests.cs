@@ -113,8 +113,10 @@ public class PoolSettingsTests
     }
 
     [Fact]
-    public void Nothing_is_taken_while_no_pool_runs()
+    public async System.Threading.Tasks.Task Nothing_is_taken_while_no_pool_runs()
     {
-        Assert.Null(SandboxPools.TryTake(Local, Spec()));
+        var (sandbox, failure) = await SandboxPools.TakeAsync(Local, Spec(), default);
+        Assert.Null(sandbox);
+        Assert.Null(failure);
     }
 }

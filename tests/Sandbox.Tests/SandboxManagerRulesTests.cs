@@ -18,7 +18,7 @@ public class ImageReferenceTests
     [InlineData("x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
     public void Valid_references(string image)
     {
-        SandboxManager.ValidateImageReference(image);
+        ImageReference.Validate(image);
     }
 
     [Theory]
@@ -36,7 +36,7 @@ public class ImageReferenceTests
     [InlineData("MyOrg/busybox:latest")]
     public void Invalid_references(string image)
     {
-        var e = Assert.Throws<SandboxException>(() => SandboxManager.ValidateImageReference(image));
+        var e = Assert.Throws<SandboxException>(() => ImageReference.Validate(image));
         Assert.Equal("InvalidImageReference", e.ErrorId);
         Assert.Equal(SandboxErrorKind.InvalidArgument, e.Kind);
     }
@@ -48,7 +48,7 @@ public class SandboxNameTests
     [InlineData("a")]
     [InlineData("sandbox-1")]
     [InlineData("My.Box_2")]
-    public void Valid_names(string name) => SandboxManager.ValidateName(name);
+    public void Valid_names(string name) => SandboxNames.Validate(name);
 
     [Theory]
     [InlineData("")]
@@ -58,27 +58,27 @@ public class SandboxNameTests
     [InlineData("a/b")]
     public void Invalid_names(string name)
     {
-        Assert.Equal("InvalidSandboxName", Assert.Throws<SandboxException>(() => SandboxManager.ValidateName(name)).ErrorId);
+        Assert.Equal("InvalidSandboxName", Assert.Throws<SandboxException>(() => SandboxNames.Validate(name)).ErrorId);
     }
 
     [Fact]
     public void Too_long_name()
     {
-        SandboxManager.ValidateName(new string('a', 128));
-        Assert.Throws<SandboxException>(() => SandboxManager.ValidateName(new string('a', 129)));
+        SandboxNames.Validate(new string('a', 128));
+        Assert.Throws<SandboxException>(() => SandboxNames.Validate(new string('a', 129)));
     }
 
     [Fact]
     public void Generated_names_are_valid_and_unique()
     {
-        var plain = SandboxManager.NewName(null);
+        var plain = SandboxNames.New(null);
         Assert.Matches("^sandbox-[0-9a-f]{8}$", plain);
-        Assert.NotEqual(plain, SandboxManager.NewName(null));
-        var project = SandboxManager.NewName("My Project!");
+        Assert.NotEqual(plain, SandboxNames.New(null));
+        var project = SandboxNames.New("My Project!");
         Assert.Matches("^sandbox-My-Project-[0-9a-f]{4}$", project);
-        SandboxManager.ValidateName(project);
-        SandboxManager.ValidateName(SandboxManager.NewName(new string('x', 100)));
-        Assert.Matches("^sandbox-[0-9a-f]{8}$", SandboxManager.NewName("!!!"));
+        SandboxNames.Validate(project);
+        SandboxNames.Validate(SandboxNames.New(new string('x', 100)));
+        Assert.Matches("^sandbox-[0-9a-f]{8}$", SandboxNames.New("!!!"));
     }
 }
 

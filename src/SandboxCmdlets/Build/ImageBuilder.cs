@@ -140,7 +140,7 @@ namespace Sandbox.Build
             {
                 stop.Cancel();
                 await Quietly(producer).ConfigureAwait(false);
-                throw Failure(context, log, SandboxManager.EngineMessage(e), e);
+                throw Failure(context, log, EngineErrors.Message(e), e);
             }
             catch (Exception e)
             {

@@ -57,7 +57,7 @@ namespace Sandbox.Commands
                     _source = "<code>";
                 }
                 if (Language != null) _language = LanguageTable.Get(Language);
-                if (Image != null) SandboxManager.ValidateImageReference(Image);
+                if (Image != null) ImageReference.Validate(Image);
             }
             catch (SandboxException e) { ThrowSandboxError(e); }
             PrepareJob();
@@ -157,9 +157,7 @@ namespace Sandbox.Commands
             {
                 try
                 {
-                    Run(c => manager.RemoveAsync(sandbox, CancellationToken.None));
-                    CleanupEngine.Instance.Untrack(sandbox.Id);
-                    CompletionSource.Invalidate();
+                    RemoveSandbox(sandbox, manager, evenOnCtrlC: true);
                 }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); }
             }

@@ -37,7 +37,7 @@ namespace Sandbox.Commands
             if (CopyPath)
                 throw new SandboxException("BuildWithCopyPath", SandboxErrorKind.InvalidArgument,
                     "With -Build the code is already in the image at /workspace; leave out -CopyPath.", Path);
-            if (BaseImage != null) SandboxManager.ValidateImageReference(BaseImage.Trim());
+            if (BaseImage != null) ImageReference.Validate(BaseImage.Trim());
             _buildFolder = spec.CodePath;
             spec.CodePath = null;
             spec.CopyCode = false;

@@ -140,11 +140,7 @@ namespace Sandbox.Commands
                     foreach (var old in running)
                     {
                         if (!ShouldProcess($"{old.Name} ({old.ShortId})", "Replace sandbox")) return null;
-                        Run(c => manager.RemoveAsync(old, c));
-                        CleanupEngine.Instance.Untrack(old.Id);
-                        SandboxHooks.TryRunOnKill(Events, old, WriteWarning);
-                        CompletionSource.Invalidate();
-                        SandboxHooks.RaiseStopped(old);
+                        RemoveSandbox(old, manager);
                     }
                 }
             }
@@ -184,11 +180,15 @@ namespace Sandbox.Commands
             return sandbox;
         }
 
-        /// <summary>A started sandbox from a warm pool with the same settings (Start-SandboxPool), unless -NoPool.</summary>
+        /// <summary>
+        /// A started sandbox from a warm pool with the same settings (Start-SandboxPool), unless -NoPool; null when none is
+        /// ready, or when the hand-over failed, which is said: then the caller makes a fresh sandbox.
+        /// </summary>
         Sandbox? TakeFromPool(DockerEndpoint endpoint, SandboxSpec spec)
         {
             if (NoPool) return null;
-            var sandbox = SandboxPools.TryTake(endpoint, spec);
+            var (sandbox, failure) = Run(c => SandboxPools.TakeAsync(endpoint, spec, c));
+            if (failure != null) WriteWarning($"{failure} Making a fresh sandbox instead.");
             if (sandbox != null) WriteVerbose($"Took sandbox '{sandbox.Name}' from pool '{sandbox.Pool}'.");
             return sandbox;
         }
@@ -209,8 +209,8 @@ namespace Sandbox.Commands
             if (spec.User != null) SandboxSpec.ValidateUser(spec.User);
             if (spec.ProjectId != null && spec.ProjectId.Length == 0)
                 throw new SandboxException("InvalidProjectId", SandboxErrorKind.InvalidArgument, "The project id is blank.", ProjectId);
-            if (Name != null) SandboxManager.ValidateName(Name);
-            SandboxManager.ValidateImageReference(spec.Image);
+            if (Name != null) SandboxNames.Validate(Name);
+            ImageReference.Validate(spec.Image);
 
             spec.CodePath = ResolveCodePath(spec.ProjectId, endpoint);
             if (CopyPath && spec.CodePath == null)

@@ -26,8 +26,27 @@ namespace Sandbox.Commands
 
         protected override void StopProcessing() => _cancel.Cancel();
 
-        /// <summary>Every runspace that uses the module hears Sandbox.Stopped and Sandbox.Expired.</summary>
-        protected override void BeginProcessing() => Hosting.SandboxHooks.Attach(Events);
+        /// <summary>
+        /// Every runspace that uses the module hears Sandbox.Stopped and Sandbox.Expired, and sees what the cleanup engine
+        /// could not do since the last command.
+        /// </summary>
+        protected override void BeginProcessing()
+        {
+            Hosting.SandboxHooks.Attach(Events);
+            foreach (var warning in Hosting.SandboxHooks.TakeWarnings()) WriteWarning(warning);
+        }
+
+        /// <summary>
+        /// How every cmdlet removes a sandbox: the engine's one removal, then the one announcement (-OnKill, Sandbox.Stopped).
+        /// Returns false when it was already gone.
+        /// </summary>
+        /// <param name="evenOnCtrlC">For clean-up in a finally block: Ctrl+C must not leave the sandbox behind.</param>
+        protected bool RemoveSandbox(Sandbox sandbox, SandboxManager manager, bool evenOnCtrlC = false)
+        {
+            var removed = Run(c => manager.Remover.RemoveAsync(sandbox, evenOnCtrlC ? CancellationToken.None : c));
+            Hosting.SandboxHooks.Removed(sandbox, expired: false, Events, WriteWarning);
+            return removed;
+        }
 
         protected T Run<T>(Func<CancellationToken, Task<T>> work)
         {
@@ -205,22 +224,6 @@ namespace Sandbox.Commands
                 result[key] = value;
             }
             return result;
-        }
-    }
-
-    /// <summary>Endpoints this process reached, by host string, so that a Sandbox object leads back to its engine with the same TLS settings.</summary>
-    static class KnownEndpoints
-    {
-        static readonly ConcurrentDictionary<string, DockerEndpoint> ByHost = new ConcurrentDictionary<string, DockerEndpoint>(StringComparer.OrdinalIgnoreCase);
-
-        public static void Remember(DockerEndpoint endpoint) => ByHost[endpoint.Host] = endpoint;
-
-        public static DockerEndpoint Get(string host)
-        {
-            if (ByHost.TryGetValue(host, out var endpoint)) return endpoint;
-            endpoint = EndpointResolver.Default.Resolve(host);
-            ByHost[host] = endpoint;
-            return endpoint;
         }
     }
 }

@@ -28,9 +28,9 @@ namespace Sandbox.Commands
                 if (!ShouldProcess($"{sandbox.Name} ({sandbox.ShortId}) on {sandbox.DockerHost}", change)) continue;
                 try
                 {
-                    var updated = Run(c => manager.SetTimeoutAsync(sandbox, Timeout, c));
-                    CleanupEngine.Instance.Track(updated, manager.Engine.Endpoint);
-                    if (PassThru) WriteObject(updated);
+                    Run(c => manager.Deadlines.MoveAsync(sandbox, Timeout, null, null, c));
+                    CleanupEngine.Instance.Track(sandbox, manager.Engine.Endpoint);
+                    if (PassThru) WriteObject(sandbox);
                 }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); }
             }

@@ -75,7 +75,7 @@ namespace Sandbox.Commands
             SandboxSpec template;
             try
             {
-                SandboxManager.ValidateName(Name);
+                SandboxNames.Validate(Name);
                 endpoint = ResolveEndpoint(DockerHost);
                 template = BuildTemplate();
             }
@@ -88,7 +88,7 @@ namespace Sandbox.Commands
             {
                 var manager = Connect(endpoint);
                 // A missing image fails here, at once, rather than as a refill error later.
-                Run(c => manager.EnsureImageAsync(template.Image, null, c));
+                Run(c => new ImagePuller(manager.Engine).EnsureAsync(template.Image, null, c));
                 pool = SandboxPools.Start(Name, endpoint, template, Size, TimeSpan.FromSeconds(IdleTimeout));
             }
             catch (SandboxException e) { WriteSandboxError(e); return; }
@@ -109,7 +109,7 @@ namespace Sandbox.Commands
                 Environment = StringMap(Environment),
             };
             if (spec.User != null) SandboxSpec.ValidateUser(spec.User);
-            SandboxManager.ValidateImageReference(spec.Image);
+            ImageReference.Validate(spec.Image);
 
             spec.Limits = LimitsFrom(Limits, Memory, Cpus, PidsLimit);
             return spec;

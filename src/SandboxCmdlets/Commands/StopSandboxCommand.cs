@@ -27,7 +27,15 @@ namespace Sandbox.Commands
                 if (All || Expired)
                 {
                     var manager = Connect(ResolveEndpoint(DockerHost));
-                    var list = All ? Run(c => manager.ListAsync(c)).ToArray() : Run(c => manager.ListExpiredAsync(c));
+                    Sandbox[] list;
+                    if (All) list = Run(c => manager.ListAsync(c)).ToArray();
+                    else
+                    {
+                        var (expired, unknown) = Run(c => manager.ListExpiredAsync(c));
+                        foreach (var sandbox in unknown)
+                            WriteWarning($"The deadline of sandbox '{sandbox.Name}' could not be read (the engine failed after retries); it is left running, since Set-Sandbox may have extended it.");
+                        list = expired;
+                    }
                     targets = list.Select(s => (s, manager)).ToList();
                 }
                 else targets = ResolveTargets();
@@ -38,15 +46,9 @@ namespace Sandbox.Commands
             {
                 if (!ShouldProcess($"{sandbox.Name} ({sandbox.ShortId}) on {sandbox.DockerHost}", "Stop and remove sandbox")) continue;
                 bool removed;
-                try { removed = Run(c => manager.RemoveAsync(sandbox, c)); }
+                try { removed = RemoveSandbox(sandbox, manager); }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); continue; }
-                // Only once it is gone: a removal that failed keeps its hook and its place in the cleanup engine.
-                CleanupEngine.Instance.Untrack(sandbox.Id);
-                SandboxHooks.TryRunOnKill(Events, sandbox, WriteWarning);
                 if (!removed) WriteVerbose($"Sandbox '{sandbox.Name}' was already gone.");
-                Completion.CompletionSource.Invalidate();
-                sandbox.State = "removed";
-                SandboxHooks.RaiseStopped(sandbox);
                 if (PassThru) WriteObject(sandbox);
             }
             if (All || Expired)
@@ -54,7 +56,7 @@ namespace Sandbox.Commands
                 try
                 {
                     var manager = Connect(ResolveEndpoint(DockerHost));
-                    Run(c => manager.PruneDeadlineVolumesAsync(c));
+                    Run(c => manager.Remover.PruneLeftoversAsync(c));
                 }
                 catch (SandboxException e) { WriteSandboxError(e); }
             }

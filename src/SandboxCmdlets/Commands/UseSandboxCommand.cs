@@ -24,12 +24,7 @@ namespace Sandbox.Commands
             {
                 try
                 {
-                    var manager = Connect(EndpointOf(sandbox));
-                    Run(c => manager.RemoveAsync(sandbox, System.Threading.CancellationToken.None));
-                    CleanupEngine.Instance.Untrack(sandbox.Id);
-                    SandboxHooks.TryRunOnKill(Events, sandbox, WriteWarning);
-                    Completion.CompletionSource.Invalidate();
-                    SandboxHooks.RaiseStopped(sandbox);
+                    RemoveSandbox(sandbox, Connect(EndpointOf(sandbox)), evenOnCtrlC: true);
                 }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); }
             }

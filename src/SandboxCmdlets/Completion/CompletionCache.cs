@@ -30,6 +30,8 @@ namespace Sandbox.Completion
         readonly ConcurrentDictionary<string, Entry> _entries = new ConcurrentDictionary<string, Entry>(StringComparer.OrdinalIgnoreCase);
 
         /// <summary>The answer for <paramref name="key"/>, waiting for a query at most until <paramref name="deadline"/>; null when there is none yet.</summary>
+        public void Clear() => _entries.Clear();
+
         public T? Get(string key, Func<CancellationToken, Task<T>> query, DateTime deadline, int generation)
         {
             var entry = _entries.GetOrAdd(key, _ => new Entry());

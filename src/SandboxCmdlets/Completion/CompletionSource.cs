@@ -24,6 +24,13 @@ namespace Sandbox.Completion
         /// <summary>Called when this process creates or removes sandboxes, so that the next Tab asks the engine again.</summary>
         public static void Invalidate() => Interlocked.Increment(ref _generation);
 
+        /// <summary>For module removal: the cached lists go, with the sandbox objects they hold.</summary>
+        public static void Forget()
+        {
+            SandboxLists.Clear();
+            ImageLists.Clear();
+        }
+
         public static IEnumerable<Sandbox> Sandboxes(IDictionary? fakeBoundParameters)
         {
             var deadline = DateTime.UtcNow + Budget;

@@ -252,7 +252,7 @@ namespace Sandbox.Exec
 
         SandboxException ExecFailure(DockerApiException e, string containerId)
         {
-            var message = SandboxManager.EngineMessage(e);
+            var message = EngineErrors.Message(e);
             if (e.StatusCode == HttpStatusCode.NotFound)
                 return new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists: {message}", containerId);
             if (e.StatusCode == HttpStatusCode.Conflict)

@@ -145,7 +145,7 @@ namespace Sandbox.Files
                 try { await producer.ConfigureAwait(false); } catch (Exception) { /* the engine's error says more */ }
                 if (e is DockerApiException api)
                     throw new SandboxException("CopyFailed", SandboxErrorKind.InvalidOperation,
-                        $"The engine refused the copy into '{destination}': {SandboxManager.EngineMessage(api)}", destination, null, e);
+                        $"The engine refused the copy into '{destination}': {EngineErrors.Message(api)}", destination, null, e);
                 throw DockerEngine.Translate(e, _engine.Endpoint);
             }
             await producer.ConfigureAwait(false);
@@ -342,7 +342,7 @@ namespace Sandbox.Files
         }
 
         static bool IsMissingContainer(DockerApiException e) =>
-            SandboxManager.EngineMessage(e).IndexOf("No such container", StringComparison.OrdinalIgnoreCase) >= 0;
+            EngineErrors.Message(e).IndexOf("No such container", StringComparison.OrdinalIgnoreCase) >= 0;
 
         static SandboxException SandboxGone(string containerId, Exception e) =>
             new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists.", containerId, null, e);

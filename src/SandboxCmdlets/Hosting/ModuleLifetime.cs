@@ -6,7 +6,11 @@ using Sandbox.Lifecycle;
 
 namespace Sandbox.Hosting
 {
-    /// <summary>On import, sweeps expired sandboxes from the default engine in the background; on removal, stops the cleanup engine.</summary>
+    /// <summary>
+    /// On import, sweeps expired sandboxes from the default engine in the background; on removal, stops the cleanup engine
+    /// and the pools and lets go of everything the process held: engine clients, SSH sessions and their standby channels,
+    /// port tunnels, and what it knew about deadlines and completions.
+    /// </summary>
     public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {
         public void OnImport()
@@ -28,6 +32,11 @@ namespace Sandbox.Hosting
             SandboxHooks.Reset();
             SandboxPools.StopAll(System.TimeSpan.FromSeconds(30));
             CleanupEngine.Shutdown();
+            Endpoints.Ssh.PortTunnels.CloseAll();
+            DockerEngine.DisposeAll();
+            EngineClock.Forget();
+            SandboxDeadlines.ForgetAll();
+            Completion.CompletionSource.Forget();
         }
     }
 }

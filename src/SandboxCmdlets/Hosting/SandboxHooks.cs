@@ -3,18 +3,21 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 using Sandbox.Lifecycle;
 
 namespace Sandbox.Hosting
 {
     /// <summary>
-    /// -OnKill hooks and the Sandbox.Stopped / Sandbox.Expired engine events. A hook always runs on its own runspace's
-    /// pipeline thread: on Stop-Sandbox directly, on expiry as a PowerShell engine-event action queued from the cleanup thread.
+    /// What PowerShell hears when a sandbox ends: its -OnKill hook, and the Sandbox.Stopped / Sandbox.Expired /
+    /// Sandbox.RemovalFailed engine events. A hook always runs on its own runspace's pipeline thread: at once when the
+    /// runspace that stops the sandbox owns it, otherwise as an engine-event action queued onto the owner.
     /// </summary>
     public static class SandboxHooks
     {
         public const string StoppedEvent = "Sandbox.Stopped";
         public const string ExpiredEvent = "Sandbox.Expired";
+        public const string RemovalFailedEvent = "Sandbox.RemovalFailed";
         const string KillEventPrefix = "Sandbox.OnKill.";
 
         sealed class Hook
@@ -25,21 +28,42 @@ namespace Sandbox.Hosting
 
         static readonly ConcurrentDictionary<string, Hook> Hooks = new ConcurrentDictionary<string, Hook>();
         static readonly ConcurrentDictionary<PSEventManager, bool> Runspaces = new ConcurrentDictionary<PSEventManager, bool>();
+        /// <summary>Sandboxes whose end was announced, so that a Stop-Sandbox racing the cleanup engine announces it once.</summary>
+        static readonly BoundedIdSet Announced = new BoundedIdSet(4096);
+        /// <summary>What the cleanup engine could not do, for the next cmdlet to show as a warning.</summary>
+        static readonly ConcurrentQueue<string> PendingWarnings = new ConcurrentQueue<string>();
+        const int PendingWarningsLimit = 100;
         static int _subscribed;
 
         /// <summary>Runs <paramref name="block"/> with the sandbox as $_ and $args[0]; returns its output.</summary>
         public static ICollection<PSObject> Invoke(ScriptBlock block, Sandbox sandbox) =>
             block.InvokeWithContext(null, new List<PSVariable> { new PSVariable("_", sandbox) }, sandbox);
 
+        /// <summary>The calling runspace hears events from now on, until it closes.</summary>
         public static void Attach(PSEventManager events)
         {
-            Runspaces[events] = true;
+            if (Runspaces.TryAdd(events, true) && Runspace.DefaultRunspace is Runspace runspace)
+                runspace.StateChanged += (_, e) =>
+                {
+                    if (e.RunspaceStateInfo.State == RunspaceState.Closed || e.RunspaceStateInfo.State == RunspaceState.Broken) Detach(events);
+                };
             if (System.Threading.Interlocked.Exchange(ref _subscribed, 1) == 0)
+            {
                 CleanupEngine.Instance.Expired += OnExpired;
+                CleanupEngine.Instance.Problem += OnProblem;
+            }
         }
 
-        /// <summary>A runspace that is closing (a job's) hears no more events.</summary>
-        public static void Detach(PSEventManager events) => Runspaces.TryRemove(events, out _);
+        /// <summary>A closed runspace (a job's, a finished one) hears no more events, and its hooks go with it.</summary>
+        public static void Detach(PSEventManager events)
+        {
+            Runspaces.TryRemove(events, out _);
+            foreach (var hook in Hooks.Where(kv => ReferenceEquals(kv.Value.Events, events)).ToList())
+                ((ICollection<KeyValuePair<string, Hook>>)Hooks).Remove(hook);
+        }
+
+        internal static int AttachedCount => Runspaces.Count;
+        internal static int HookCount => Hooks.Count;
 
         public static void RegisterOnKill(PSEventManager events, Sandbox sandbox, ScriptBlock onKill)
         {
@@ -52,55 +76,72 @@ namespace Sandbox.Hosting
             Hooks[sandbox.Id] = new Hook { Events = events, OnKill = onKill };
         }
 
-        /// <summary>Runs a sandbox's -OnKill hook now, on the calling pipeline thread; false when it has none here.</summary>
-        public static bool TryRunOnKill(PSEventManager events, Sandbox sandbox, Action<string> warn)
+        /// <summary>
+        /// The one announcement of a removed sandbox, whichever path removed it: its -OnKill hook (at once when
+        /// <paramref name="caller"/> owns it), the completion cache, then Sandbox.Stopped or Sandbox.Expired. Once per sandbox.
+        /// </summary>
+        public static void Removed(Sandbox sandbox, bool expired, PSEventManager? caller = null, Action<string>? warn = null)
         {
-            if (!Hooks.TryRemove(sandbox.Id, out var hook)) return false;
-            if (!ReferenceEquals(hook.Events, events))
+            if (!Announced.Add(sandbox.Id)) return;
+            RunOnKill(sandbox, caller, warn);
+            Completion.CompletionSource.Invalidate();
+            Broadcast(expired ? ExpiredEvent : StoppedEvent, sandbox);
+        }
+
+        static void RunOnKill(Sandbox sandbox, PSEventManager? caller, Action<string>? warn)
+        {
+            if (!Hooks.TryRemove(sandbox.Id, out var hook)) return;
+            if (caller == null || warn == null || !ReferenceEquals(hook.Events, caller))
             {
                 // The owning session runs it, through its subscription's action (which then unregisters itself).
                 hook.Events.GenerateEvent(KillEventPrefix + sandbox.Id, null, new object[] { sandbox, hook.OnKill }, null);
-                return true;
+                return;
             }
             foreach (var subscriber in hook.Events.Subscribers.Where(s => s.SourceIdentifier == KillEventPrefix + sandbox.Id).ToList())
                 hook.Events.UnsubscribeEvent(subscriber);
             try { Invoke(hook.OnKill, sandbox); }
             catch (Exception e) { warn($"The -OnKill hook of sandbox '{sandbox.Name}' failed: {(e is RuntimeException r ? r.ErrorRecord.ToString() : e.Message)}"); }
-            return true;
-        }
-
-        public static void RaiseStopped(Sandbox sandbox)
-        {
-            Broadcast(StoppedEvent, sandbox);
         }
 
         /// <summary>Only to runspaces that subscribed, so that nobody's event queue fills with events no one asked for.</summary>
-        static void Broadcast(string sourceIdentifier, Sandbox sandbox)
+        static void Broadcast(string sourceIdentifier, object argument)
         {
             foreach (var events in Runspaces.Keys)
             {
                 try
                 {
                     if (events.Subscribers.Any(s => string.Equals(s.SourceIdentifier, sourceIdentifier, StringComparison.OrdinalIgnoreCase)))
-                        events.GenerateEvent(sourceIdentifier, null, new object[] { sandbox }, null);
+                        events.GenerateEvent(sourceIdentifier, null, new object[] { argument }, null);
                 }
-                catch (Exception) { /* a closed runspace: nobody is listening there any more */ }
+                catch (Exception) { Detach(events); /* a runspace that closed without saying so: nobody listens there any more */ }
             }
         }
 
-        static void OnExpired(Sandbox sandbox)
+        static void OnExpired(Sandbox sandbox) => Removed(sandbox, expired: true);
+
+        static void OnProblem(CleanupProblem problem)
         {
-            if (Hooks.TryRemove(sandbox.Id, out var hook))
-                hook.Events.GenerateEvent(KillEventPrefix + sandbox.Id, null, new object[] { sandbox, hook.OnKill }, null);
-            Broadcast(ExpiredEvent, sandbox);
+            if (PendingWarnings.Count < PendingWarningsLimit) PendingWarnings.Enqueue(problem.Message);
+            if (problem.Kind == CleanupProblem.RemovalFailing) Broadcast(RemovalFailedEvent, problem);
+        }
+
+        /// <summary>The cleanup engine's reports since the last call, for a cmdlet to write as warnings.</summary>
+        public static IEnumerable<string> TakeWarnings()
+        {
+            while (PendingWarnings.TryDequeue(out var message)) yield return message;
         }
 
         public static void Reset()
         {
             if (System.Threading.Interlocked.Exchange(ref _subscribed, 0) == 1 && CleanupEngine.IsCreated)
+            {
                 CleanupEngine.Instance.Expired -= OnExpired;
+                CleanupEngine.Instance.Problem -= OnProblem;
+            }
             Hooks.Clear();
             Runspaces.Clear();
+            Announced.Clear();
+            while (PendingWarnings.TryDequeue(out _)) { }
         }
     }
 }

@@ -106,7 +106,7 @@ namespace Sandbox.Languages
             try { inspect = await _engine.Client.Containers.InspectContainerAsync(containerId, cancel).ConfigureAwait(false); }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
-                throw new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists: {SandboxManager.EngineMessage(e)}", containerId, null, e);
+                throw new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists: {EngineErrors.Message(e)}", containerId, null, e);
             }
             catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
             var host = inspect.HostConfig;
@@ -131,14 +131,14 @@ namespace Sandbox.Languages
                 await _engine.Client.Containers.ExtractArchiveToContainerAsync(containerId,
                     new CopyToContainerParameters { Path = "/tmp", AllowOverwriteDirWithFile = false }, archive, cancel).ConfigureAwait(false);
             }
-            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound && SandboxManager.EngineMessage(e).IndexOf("container", StringComparison.OrdinalIgnoreCase) >= 0)
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound && EngineErrors.Message(e).IndexOf("container", StringComparison.OrdinalIgnoreCase) >= 0)
             {
-                throw new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists: {SandboxManager.EngineMessage(e)}", containerId, null, e);
+                throw new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists: {EngineErrors.Message(e)}", containerId, null, e);
             }
             catch (DockerApiException e)
             {
                 throw new SandboxException("CodeWriteFailed", SandboxErrorKind.InvalidOperation,
-                    $"The code could not be written to {CodeFolder} in the sandbox: {SandboxManager.EngineMessage(e)}", containerId,
+                    $"The code could not be written to {CodeFolder} in the sandbox: {EngineErrors.Message(e)}", containerId,
                     "The sandbox's image needs a writable /tmp folder.", e);
             }
             catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }

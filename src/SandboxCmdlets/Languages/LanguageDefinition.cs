@@ -66,8 +66,8 @@ namespace Sandbox.Languages
                 throw Invalid($"'{Extension}' is not a file extension for language '{Name}': give it with its dot, such as '.py'.");
             if (string.IsNullOrWhiteSpace(Image))
                 throw Invalid($"Language '{Name}' has no image: give the image its code runs in when no sandbox is given, such as 'python:3.12-slim'.");
-            SandboxManager.ValidateImageReference(Image);
-            if (!string.IsNullOrEmpty(BuildImage)) SandboxManager.ValidateImageReference(BuildImage!);
+            ImageReference.Validate(Image);
+            if (!string.IsNullOrEmpty(BuildImage)) ImageReference.Validate(BuildImage!);
             if (RunCommand == null || RunCommand.Length == 0 || RunCommand.Any(string.IsNullOrEmpty) || RunCommand[0].Trim().Length == 0)
                 throw Invalid($"Language '{Name}' has no run command: give the program and its arguments, with {FilePlaceholder} for the code file, such as 'python3', '{FilePlaceholder}'.");
             if (!RunCommand.Any(a => a.Contains(FilePlaceholder)))

@@ -9,7 +9,8 @@ namespace Sandbox.Lifecycle
 {
     /// <summary>
     /// The process-wide loop that removes expired sandboxes while nothing else runs: a timer on the thread pool.
-    /// It never calls user code; it raises <see cref="Expired"/> and the PowerShell layer queues hooks onto the owning runspace.
+    /// It never calls user code; it raises <see cref="Expired"/> and <see cref="Problem"/>, and the PowerShell layer turns
+    /// them into hooks, events and warnings on the owning runspaces.
     /// </summary>
     public sealed class CleanupEngine : IDisposable
     {
@@ -44,16 +45,21 @@ namespace Sandbox.Lifecycle
         {
             public Sandbox Sandbox = null!;
             public DockerEndpoint Endpoint = null!;
-            /// <summary>The deadline whose deadline file was read ahead of it (0: none yet).</summary>
-            public long CheckedTicks;
+            public int Failures;
+            public DateTime NotBefore = DateTime.MinValue;
         }
 
-        /// <summary>How long before a deadline its sandbox's deadline file is read, in case another process moved it.</summary>
-        static readonly TimeSpan LookAhead = TimeSpan.FromSeconds(1.5);
+        /// <summary>After this many failed tries in a row a removal is reported; it is still tried, less often.</summary>
+        const int FailuresBeforeReport = 3;
+        static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+        /// <summary>A moment's grace: the engine's clock and creation time are only so exact, and a sandbox must never go early.</summary>
+        static readonly TimeSpan ExpiryGrace = TimeSpan.FromMilliseconds(300);
 
         readonly ConcurrentDictionary<string, Tracked> _tracked = new ConcurrentDictionary<string, Tracked>();
         /// <summary>Sandboxes whose removal is under way, so that a slow removal never holds up another or runs twice.</summary>
         readonly ConcurrentDictionary<string, byte> _removing = new ConcurrentDictionary<string, byte>();
+        /// <summary>Sandboxes whose unreadable deadline was reported, so that a sweep every few seconds says it once.</summary>
+        readonly ConcurrentDictionary<string, byte> _reportedUnknown = new ConcurrentDictionary<string, byte>();
         readonly Timer _timer;
         int _sweeping;
         DateTime _lastSweep = DateTime.MinValue;
@@ -62,9 +68,10 @@ namespace Sandbox.Lifecycle
         /// <summary>Raised on a thread-pool thread after an expired sandbox was removed (or found already gone).</summary>
         public event Action<Sandbox>? Expired;
 
-        public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+        /// <summary>Raised on a thread-pool thread when a removal keeps failing or a deadline cannot be read.</summary>
+        public event Action<CleanupProblem>? Problem;
 
-        static readonly TimeSpan ExpiryGrace = TimeSpan.FromMilliseconds(300);
+        public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
         CleanupEngine(TimeSpan period)
         {
@@ -77,7 +84,11 @@ namespace Sandbox.Lifecycle
             _tracked[sandbox.Id] = new Tracked { Sandbox = sandbox, Endpoint = endpoint };
         }
 
-        public void Untrack(string id) => _tracked.TryRemove(id, out _);
+        public void Untrack(string id)
+        {
+            _tracked.TryRemove(id, out _);
+            _reportedUnknown.TryRemove(id, out _);
+        }
 
         public int TrackedCount => _tracked.Count;
 
@@ -87,18 +98,10 @@ namespace Sandbox.Lifecycle
         {
             if (_disposed) return;
             var now = DateTime.UtcNow;
-            // A moment's grace: the engine's clock and creation time are only so exact, and a sandbox must never go early.
             foreach (var tracked in _tracked.Values)
             {
-                if (!(tracked.Sandbox.ExpiresAt is DateTime expiresAt)) continue;
-                if (expiresAt + ExpiryGrace <= now)
-                {
-                    if (_removing.TryAdd(tracked.Sandbox.Id, 0)) _ = RemoveExpiredAsync(tracked);
-                }
-                else if (expiresAt - LookAhead <= now && Interlocked.Exchange(ref tracked.CheckedTicks, expiresAt.Ticks) != expiresAt.Ticks)
-                {
-                    _ = ReadMovedDeadlineAsync(tracked);
-                }
+                if (!(tracked.Sandbox.ExpiresAt is DateTime expiresAt) || expiresAt + ExpiryGrace > now || tracked.NotBefore > now) continue;
+                if (_removing.TryAdd(tracked.Sandbox.Id, 0)) _ = RemoveExpiredAsync(tracked);
             }
 
             if (now - _lastSweep < SweepInterval || Interlocked.Exchange(ref _sweeping, 1) == 1) return;
@@ -115,64 +118,88 @@ namespace Sandbox.Lifecycle
                     // Not thorough: a deadline that another process shortened is PID 1's to keep, not worth reading
                     // every sandbox's deadline file for every few seconds.
                     try { await SweepAsync(new SandboxManager(engine), thorough: false, CancellationToken.None).ConfigureAwait(false); }
-                    catch (Exception) { /* that engine is down; the others still get swept */ }
+                    catch (Exception) { /* that engine is down: the next call to it says so; the others still get swept */ }
                 }
             }
             finally { Interlocked.Exchange(ref _sweeping, 0); }
         }
 
-        // Set-Sandbox in another process moves the deadline file, not this process's object: read it shortly before
-        // the deadline (not at it, so that the removal itself never waits for the read).
-        async Task ReadMovedDeadlineAsync(Tracked tracked)
-        {
-            try
-            {
-                var engine = await DockerEngine.ConnectAsync(tracked.Endpoint, CancellationToken.None).ConfigureAwait(false);
-                var (moved, deadline) = await new SandboxManager(engine).ReadDeadlineFileAsync(tracked.Sandbox.Id, CancellationToken.None).ConfigureAwait(false);
-                // The file holds whole seconds rounded up: within a second of what this process knows is no move.
-                if (!moved || (deadline is DateTime d && tracked.Sandbox.ExpiresAt is DateTime known && Math.Abs((d - known).TotalSeconds) <= 1)) return;
-                tracked.Sandbox.ExpiresAt = deadline;
-                DeadlineOverrides.Set(tracked.Sandbox.Id, deadline);
-                if (deadline == null) _tracked.TryRemove(tracked.Sandbox.Id, out _);
-            }
-            catch (Exception) { /* the deadline stands as it was */ }
-        }
-
+        /// <summary>
+        /// At the deadline this process knows, the deadline file has the last word (another process may have moved it);
+        /// a file that cannot be read keeps the sandbox, and the removal is tried again.
+        /// </summary>
         async Task RemoveExpiredAsync(Tracked tracked)
         {
+            var sandbox = tracked.Sandbox;
             try
             {
-                var engine = await DockerEngine.ConnectAsync(tracked.Endpoint, CancellationToken.None).ConfigureAwait(false);
-                await new SandboxManager(engine).RemoveAsync(tracked.Sandbox, CancellationToken.None).ConfigureAwait(false);
-                if (_tracked.TryRemove(tracked.Sandbox.Id, out _)) Expired?.Invoke(tracked.Sandbox);
+                var manager = await SandboxManager.ConnectAsync(tracked.Endpoint, CancellationToken.None).ConfigureAwait(false);
+                var read = await manager.Deadlines.ReadFileAsync(sandbox.Id, CancellationToken.None).ConfigureAwait(false);
+                if (read.State == DeadlineFileState.Unreadable)
+                {
+                    Failed(tracked, $"Sandbox '{sandbox.Name}' is past the deadline this process knows, but its deadline file could not be read ({read.Error}); it is kept until the deadline is known.");
+                    return;
+                }
+                if (read.State == DeadlineFileState.Present && !SandboxDeadlines.SameDeadline(read.DeadlineUtc, sandbox.ExpiresAt))
+                {
+                    sandbox.ExpiresAt = read.DeadlineUtc;
+                    SandboxDeadlines.Remember(sandbox);
+                    if (read.DeadlineUtc == null) Untrack(sandbox.Id);
+                    return;
+                }
+                await manager.Remover.RemoveAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
+                Expired?.Invoke(sandbox);
             }
-            catch (Exception) { /* kept tracked: retried next tick */ }
-            finally { _removing.TryRemove(tracked.Sandbox.Id, out _); }
+            catch (Exception) when (!_tracked.ContainsKey(sandbox.Id)) { /* removed meanwhile by someone else, who reported it */ }
+            catch (Exception e)
+            {
+                Failed(tracked, $"Sandbox '{sandbox.Name}' expired, but could not be removed: {SandboxException.FromUnexpected(e).Message}");
+            }
+            finally { _removing.TryRemove(sandbox.Id, out _); }
+        }
+
+        void Failed(Tracked tracked, string message)
+        {
+            var failures = Interlocked.Increment(ref tracked.Failures);
+            tracked.NotBefore = DateTime.UtcNow + TimeSpan.FromSeconds(Math.Min(MaxRetryDelay.TotalSeconds, Math.Pow(2, failures - 1) * 0.25));
+            if (failures == FailuresBeforeReport) Problem?.Invoke(new CleanupProblem(CleanupProblem.RemovalFailing, tracked.Sandbox, $"{message} Tried {failures} times; still trying."));
         }
 
         /// <summary>
-        /// Removes every sandbox on the engine whose deadline has passed, whoever made it; returns them. Thorough: also
-        /// those whose deadline another process shortened (reads every running sandbox's deadline file).
+        /// Removes every sandbox on the engine whose deadline is known to have passed, whoever made it; returns them.
+        /// Thorough: also those whose deadline another process shortened (reads every running sandbox's deadline file).
+        /// A sandbox whose deadline file cannot be read is never removed; it is reported instead.
         /// </summary>
         public async Task<Sandbox[]> SweepAsync(SandboxManager manager, bool thorough, CancellationToken cancel)
         {
-            var expired = thorough
-                ? await manager.ListExpiredAsync(cancel).ConfigureAwait(false)
-                : (await manager.ListAsync(cancel).ConfigureAwait(false)).Where(s => s.IsExpired).ToArray();
+            Sandbox[] expired, unknown;
+            if (thorough) (expired, unknown) = await manager.ListExpiredAsync(cancel).ConfigureAwait(false);
+            else
+            {
+                var list = await manager.ListAsync(cancel).ConfigureAwait(false);
+                expired = list.Where(SandboxDeadlines.IsKnownPassed).ToArray();
+                unknown = list.Where(s => s.DeadlineUnknown).ToArray();
+            }
+            foreach (var sandbox in unknown.Where(s => _reportedUnknown.TryAdd(s.Id, 0)))
+                Problem?.Invoke(new CleanupProblem(CleanupProblem.DeadlineUnreadable, sandbox,
+                    $"The deadline file of sandbox '{sandbox.Name}' could not be read, so it is not removed although its first deadline has passed."));
+
             var mine = expired.Where(s => _removing.TryAdd(s.Id, 0)).ToArray();
             try
             {
                 await Task.WhenAll(mine.Select(async sandbox =>
                 {
-                    await manager.RemoveAsync(sandbox, cancel).ConfigureAwait(false);
-                    if (_tracked.TryRemove(sandbox.Id, out _)) Expired?.Invoke(sandbox);
+                    // Only sandboxes this process made (and tracks) are announced here: their makers hear of their end.
+                    var madeHere = _tracked.ContainsKey(sandbox.Id);
+                    await manager.Remover.RemoveAsync(sandbox, cancel).ConfigureAwait(false);
+                    if (madeHere) Expired?.Invoke(sandbox);
                 })).ConfigureAwait(false);
             }
             finally
             {
                 foreach (var sandbox in mine) _removing.TryRemove(sandbox.Id, out _);
             }
-            await manager.PruneDeadlineVolumesAsync(cancel).ConfigureAwait(false);
+            await manager.Remover.PruneLeftoversAsync(cancel).ConfigureAwait(false);
             return expired;
         }
 

@@ -80,19 +80,4 @@ namespace Sandbox.Lifecycle
             return true;
         }
     }
-
-    /// <summary>Deadlines moved by Set-Sandbox in this process, which labels cannot show.</summary>
-    public static class DeadlineOverrides
-    {
-        static readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime?> ById = new System.Collections.Concurrent.ConcurrentDictionary<string, DateTime?>();
-
-        public static void Set(string id, DateTime? expiresAt) => ById[id] = expiresAt;
-        public static bool Has(string id) => ById.ContainsKey(id);
-        public static void Forget(string id) => ById.TryRemove(id, out _);
-
-        public static void Apply(Sandbox sandbox)
-        {
-            if (ById.TryGetValue(sandbox.Id, out var expiresAt)) sandbox.ExpiresAt = expiresAt;
-        }
-    }
 }

@@ -43,7 +43,7 @@ namespace Sandbox.Lifecycle
             if (e is AggregateException agg && agg.InnerExceptions.Count == 1) return FromUnexpected(agg.InnerException!);
             if (e is Docker.DotNet.DockerApiException api)
                 return new SandboxException("DockerEngineError", SandboxErrorKind.NotSpecified,
-                    $"The Docker engine answered {(int)api.StatusCode}: {SandboxManager.EngineMessage(api)}", null, null, e);
+                    $"The Docker engine answered {(int)api.StatusCode}: {EngineErrors.Message(api)}", null, null, e);
             return new SandboxException("UnexpectedError", SandboxErrorKind.NotSpecified, e.Message, null, null, e);
         }
     }

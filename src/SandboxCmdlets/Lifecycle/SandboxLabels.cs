@@ -26,6 +26,8 @@ namespace Sandbox.Lifecycle
         public const string DeadlineVolume = Prefix + "deadline-volume";
         /// <summary>The warm pool that started the sandbox (see <see cref="SandboxPool"/>).</summary>
         public const string Pool = Prefix + "pool";
+        /// <summary>On a helper container (never a sandbox): the id of the sandbox it serves.</summary>
+        public const string HelperFor = Prefix + "helper-for";
 
         static DateTime Epoch => UnixTime.Epoch;
 
@@ -50,7 +52,7 @@ namespace Sandbox.Lifecycle
             {
                 [Managed] = "true",
                 [Timeout] = spec.TimeoutSec.ToString(CultureInfo.InvariantCulture),
-                [Expires] = spec.TimeoutSec > 0 ? ToEpochSeconds(createdUtc.AddSeconds(spec.TimeoutSec)).ToString(CultureInfo.InvariantCulture) : "0",
+                [Expires] = SandboxDeadlines.ForNew(spec.TimeoutSec, createdUtc) is DateTime expires ? ToEpochSeconds(expires).ToString(CultureInfo.InvariantCulture) : "0",
                 [Owner] = $"{Environment.MachineName}:{CurrentProcessId}",
                 [Version] = ModuleVersion,
                 [WorkDir] = spec.WorkingDirectory,

@@ -18,15 +18,10 @@ namespace Sandbox.Lifecycle
                     HostPort = p.PublicPort ?? 0,
                 }));
 
-        /// <summary>
-        /// From an inspect the deadline is the engine's creation time plus the timeout, to the millisecond: the label
-        /// holds whole seconds and would let the cleanup engine act up to a second early.
-        /// </summary>
         public static Sandbox FromInspect(ContainerInspectResponse c, string dockerHost)
         {
             var sandbox = FromInspectLabels(c, dockerHost);
-            if (sandbox.TimeoutSec > 0 && sandbox.ExpiresAt != null && !DeadlineOverrides.Has(sandbox.Id))
-                sandbox.ExpiresAt = c.Created.ToUniversalTime().AddSeconds(sandbox.TimeoutSec);
+            SandboxDeadlines.FromInspect(sandbox, c.Created.ToUniversalTime());
             return sandbox;
         }
 
@@ -82,7 +77,7 @@ namespace Sandbox.Lifecycle
                 Labels = labels,
             };
             Endpoints.Ssh.PortTunnels.Apply(sandbox);
-            DeadlineOverrides.Apply(sandbox);
+            SandboxDeadlines.ApplyKnown(sandbox);
             return sandbox;
         }
 

@@ -10,57 +10,12 @@ using Sandbox.Endpoints;
 
 namespace Sandbox.Lifecycle
 {
-    /// <summary>Which New-Sandbox settings a pooled sandbox can serve, and the key that says two settings are the same.</summary>
-    public static class PoolSettings
-    {
-        /// <summary>
-        /// Why a sandbox with these settings cannot come from a pool, or null when it can. A name, a project, code and
-        /// published ports are fixed when a container is created; the timeout is not (it is set when a member is taken).
-        /// </summary>
-        public static string? WhyNotPoolable(SandboxSpec spec)
-        {
-            if (spec.Name != null) return "-Name";
-            if (spec.ProjectId != null) return "-ProjectId";
-            if (spec.CodePath != null) return "-Path";
-            if (spec.Ports.Count > 0) return "-Port";
-            return null;
-        }
-
-        /// <summary>Equal for two specs exactly when a container started for one serves the other (timeout aside).</summary>
-        public static string Key(DockerEndpoint endpoint, SandboxSpec spec)
-        {
-            var l = spec.Limits;
-            var parts = new List<string>
-            {
-                endpoint.CacheKey, NormalizeImage(spec.Image), spec.WorkingDirectory, spec.NetworkMode, spec.User ?? "", spec.ReadOnlyRoot ? "ro" : "rw",
-                Invariant(l.Memory), Invariant(l.MemorySwap), Invariant(l.MemoryReservation), Invariant(l.MemorySwappiness), Invariant(l.NanoCpus),
-                Invariant(l.CpuQuota), Invariant(l.CpuPeriod), Invariant(l.CpuShares), l.CpusetCpus ?? "", l.CpusetMems ?? "", Invariant(l.PidsLimit),
-                Invariant(l.ShmSize), Invariant(l.BlkioWeight), Invariant(l.OomKillDisable),
-            };
-            parts.AddRange(l.StorageOpt.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"storage:{kv.Key}={kv.Value}"));
-            parts.AddRange(l.Ulimits.Select(u => $"ulimit:{u.Name}={Invariant(u.Soft)}:{Invariant(u.Hard)}").OrderBy(u => u, StringComparer.Ordinal));
-            parts.AddRange(spec.Environment.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"env:{kv.Key}={kv.Value}"));
-            // Length-prefixed, so that no value (an environment value may hold anything) can run into the next.
-            var key = new StringBuilder();
-            foreach (var part in parts) key.Append(part.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(part).Append(';');
-            return key.ToString();
-        }
-
-        /// <summary>busybox and busybox:latest are one image; a digest or an explicit tag stays as written.</summary>
-        public static string NormalizeImage(string image)
-        {
-            if (image.IndexOf('@') >= 0) return image;
-            return image.LastIndexOf(':') > image.LastIndexOf('/') ? image : image + ":latest";
-        }
-
-        static string Invariant(object? value) => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
-    }
-
     /// <summary>
     /// N started sandboxes of one image and one set of settings, waiting for New-Sandbox. Members wait under the pool's
-    /// idle deadline (PID 1 ends them at it, so a killed PowerShell leaks none for longer) and are replaced before it;
-    /// taking one costs no engine call: the caller's deadline starts at take time. Refills run on the thread pool, never
-    /// call PowerShell, and keep their errors in <see cref="LastError"/>.
+    /// idle deadline (PID 1 ends them at it, so a killed PowerShell leaks none for longer) and are replaced before it.
+    /// Each member waits with its deadline writer made, so that taking one costs a single engine call: writing the
+    /// caller's deadline (from take time) into the file PID 1 watches, before New-Sandbox returns. Refills run on the
+    /// thread pool, never call PowerShell, and keep their errors in <see cref="LastError"/>.
     /// </summary>
     public sealed class SandboxPool
     {
@@ -70,11 +25,16 @@ namespace Sandbox.Lifecycle
         static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
         static readonly TimeSpan RefillDelay = TimeSpan.FromMilliseconds(100);
 
-        sealed class Member
+        internal sealed class Member
         {
             public Sandbox Sandbox = null!;
             public DateTime IdleDeadline;
+            /// <summary>The never-started container that writes this member's deadline file when it is taken.</summary>
+            public string WriterId = "";
         }
+
+        /// <summary>How often a hand-over is tried before the member is given up and New-Sandbox makes a fresh sandbox.</summary>
+        static readonly TimeSpan[] HandoverRetryDelays = { TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300) };
 
         readonly object _gate = new object();
         readonly List<Member> _waiting = new List<Member>();
@@ -109,8 +69,8 @@ namespace Sandbox.Lifecycle
         internal int FailureCount { get { lock (_gate) return _failures; } }
 
         /// <summary>
-        /// A member is handed out only with this much of its idle deadline left: its new deadline file is written after
-        /// the hand-over, and must land before PID 1 acts on the old deadline.
+        /// A member is handed out only with this much of its idle deadline left, so that its new deadline file lands well
+        /// before PID 1 acts on the old deadline.
         /// </summary>
         TimeSpan HandoverMargin => TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, IdleTimeout.Ticks / 3));
 
@@ -157,12 +117,19 @@ namespace Sandbox.Lifecycle
         async Task FillOneAsync()
         {
             Sandbox created;
+            string writerId;
             try
             {
                 // Never cancelled: a create cut off mid-call can leave a container the pool never learns of. Stopping
                 // waits for it instead, and removes what it made.
                 var manager = await SandboxManager.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
                 created = await manager.CreateAsync(NewMemberSpec(), null, null, CancellationToken.None).ConfigureAwait(false);
+                try { writerId = await manager.Deadlines.CreateWriterAsync(created, CancellationToken.None).ConfigureAwait(false); }
+                catch (Exception)
+                {
+                    await manager.Remover.RemoveAfterFailedCreateAsync(created.Id, null).ConfigureAwait(false);
+                    throw;
+                }
             }
             catch (Exception e)
             {
@@ -185,9 +152,9 @@ namespace Sandbox.Lifecycle
             {
                 _filling--;
                 kept = !_stopped;
-                if (kept) _waiting.Add(new Member { Sandbox = created, IdleDeadline = created.ExpiresAt ?? DateTime.MaxValue });
+                if (kept) _waiting.Add(new Member { Sandbox = created, IdleDeadline = created.ExpiresAt ?? DateTime.MaxValue, WriterId = writerId });
             }
-            if (!kept) await RemoveQuietlyAsync(created).ConfigureAwait(false);
+            if (!kept) await RemoveQuietlyAsync(new Member { Sandbox = created, WriterId = writerId }).ConfigureAwait(false);
             else Fill();
         }
 
@@ -197,8 +164,8 @@ namespace Sandbox.Lifecycle
             LastErrorAt = DateTime.UtcNow;
         }
 
-        /// <summary>Hands out a waiting member with <paramref name="timeoutSec"/> from now as its deadline; null when none is ready.</summary>
-        internal Sandbox? TryTake(int timeoutSec)
+        /// <summary>A waiting member, out of the pool; null when none is ready. <see cref="HandOverAsync"/> gives it its deadline.</summary>
+        internal Member? TryTake()
         {
             Member? member = null;
             lock (_gate)
@@ -213,48 +180,40 @@ namespace Sandbox.Lifecycle
                 }
             }
             if (member == null) { Fill(); return null; }
-
-            var takenAt = DateTime.UtcNow;
-            var sandbox = member.Sandbox;
-            sandbox.InPool = false;
-            sandbox.TimeoutSec = timeoutSec;
-            sandbox.ExpiresAt = timeoutSec > 0 ? takenAt.AddSeconds(timeoutSec) : (DateTime?)null;
-            // From here this process's cleanup engine enforces the new deadline; the file PID 1 watches follows in the
-            // background (a helper container, hundreds of milliseconds), with the idle deadline as the backstop meanwhile.
-            DeadlineOverrides.Set(sandbox.Id, sandbox.ExpiresAt);
             Interlocked.Increment(ref _taken);
-            SandboxPools.BeginHandover(sandbox.Id, Task.Run(() => WriteTakenDeadlineAsync(sandbox, takenAt, timeoutSec)));
             // A moment later, so that on a busy machine the refill's CPU work does not delay the caller's take.
             Task.Delay(RefillDelay).ContinueWith(_ => Fill(), TaskScheduler.Default);
-            return sandbox;
+            return member;
         }
 
-        async Task WriteTakenDeadlineAsync(Sandbox sandbox, DateTime takenAt, int timeoutSec)
+        /// <summary>
+        /// Writes the taken member's deadline, <paramref name="timeoutSec"/> from <paramref name="takenAt"/>, into the file its
+        /// PID 1 watches, asking again if the engine fails. Returns null when done; otherwise the member is removed and the
+        /// reason returned, so that New-Sandbox makes a fresh sandbox instead of returning one that would die at the
+        /// pool's idle deadline.
+        /// </summary>
+        internal async Task<string?> HandOverAsync(Member member, int timeoutSec, DateTime takenAt, CancellationToken cancel)
         {
-            for (var attempt = 1; ; attempt++)
+            var sandbox = member.Sandbox;
+            var manager = await SandboxManager.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
+            string? failure = null;
+            for (var attempt = 0; ; attempt++)
             {
                 try
                 {
-                    var manager = await SandboxManager.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
-                    DateTime? deadline = null;
-                    if (timeoutSec > 0)
-                    {
-                        // The file holds the engine's clock (rounded up, so that PID 1 never acts before the deadline).
-                        var engineTakenAt = Endpoint.IsLocal ? takenAt
-                            : (await manager.EngineClockAsync(CancellationToken.None).ConfigureAwait(false)) - (DateTime.UtcNow - takenAt);
-                        deadline = engineTakenAt.AddSeconds(timeoutSec);
-                    }
-                    await manager.WriteDeadlineFileAsync(sandbox, deadline, CancellationToken.None).ConfigureAwait(false);
-                    return;
+                    await manager.Deadlines.MoveAsync(sandbox, timeoutSec, takenAt, member.WriterId, CancellationToken.None).ConfigureAwait(false);
+                    sandbox.InPool = false;
+                    failure = null;
+                    break;
                 }
-                catch (SandboxException e) when (e.ErrorId == "SandboxNotFound") { return; }
-                catch (Exception e)
-                {
-                    RecordError($"Could not move the deadline of '{sandbox.Name}' (taken from pool '{Name}'), attempt {attempt}: {SandboxException.FromUnexpected(e).Message}");
-                    if (attempt == 3) return;
-                    await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt)).ConfigureAwait(false);
-                }
+                catch (Exception e) { failure = SandboxException.FromUnexpected(e).Message; }
+                if (attempt >= HandoverRetryDelays.Length || cancel.IsCancellationRequested) break;
+                await Task.Delay(HandoverRetryDelays[attempt]).ConfigureAwait(false);
             }
+            if (failure != null) RecordError($"Could not hand over '{sandbox.Name}' from pool '{Name}': {failure}");
+            // The writer's work is done either way; removing it is not the caller's wait.
+            _ = failure == null ? RemoveWriterQuietlyAsync(manager, member.WriterId) : RemoveQuietlyAsync(member);
+            return failure;
         }
 
         internal bool IsWaiting(string id)
@@ -293,7 +252,7 @@ namespace Sandbox.Lifecycle
                     _lastLivenessCheck = now;
                 }
             }
-            await Task.WhenAll(retired.Select(m => RemoveQuietlyAsync(m.Sandbox))).ConfigureAwait(false);
+            await Task.WhenAll(retired.Select(RemoveQuietlyAsync)).ConfigureAwait(false);
             if (checkLiveness) await ForgetVanishedAsync().ConfigureAwait(false);
             Fill();
         }
@@ -313,14 +272,21 @@ namespace Sandbox.Lifecycle
             lock (_gate) _waiting.RemoveAll(m => !alive.Contains(m.Sandbox.Id));
         }
 
-        async Task RemoveQuietlyAsync(Sandbox sandbox)
+        async Task RemoveQuietlyAsync(Member member)
         {
             try
             {
                 var manager = await SandboxManager.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
-                await manager.RemoveAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
+                await manager.Remover.RemoveAsync(member.Sandbox, CancellationToken.None).ConfigureAwait(false);
+                await RemoveWriterQuietlyAsync(manager, member.WriterId).ConfigureAwait(false);
             }
-            catch (Exception) { /* PID 1 ends it at its idle deadline anyway */ }
+            catch (Exception e) { RecordError($"Could not remove '{member.Sandbox.Name}' of pool '{Name}' (PID 1 ends it at its idle deadline): {SandboxException.FromUnexpected(e).Message}"); }
+        }
+
+        static async Task RemoveWriterQuietlyAsync(SandboxManager manager, string writerId)
+        {
+            try { await manager.Deadlines.RemoveWriterAsync(writerId).ConfigureAwait(false); }
+            catch (Exception) { /* labelled as the module's helper: a sweep removes it once its sandbox is gone */ }
         }
 
         /// <summary>Stops refilling and removes the waiting members (and those still starting); taken sandboxes stay.</summary>
@@ -337,101 +303,11 @@ namespace Sandbox.Lifecycle
                 fills = _fills.ToArray();
             }
             _timer.Dispose();
-            await Task.WhenAll(waiting.Select(m => RemoveQuietlyAsync(m.Sandbox))).ConfigureAwait(false);
+            await Task.WhenAll(waiting.Select(RemoveQuietlyAsync)).ConfigureAwait(false);
             // A fill that finishes now sees the pool stopped and removes what it started.
             await Task.WhenAll(fills).ConfigureAwait(false);
         }
 
         public override string ToString() => Name;
-    }
-
-    /// <summary>The process's warm pools, which New-Sandbox asks before it creates a sandbox.</summary>
-    public static class SandboxPools
-    {
-        static readonly object Gate = new object();
-        static readonly List<SandboxPool> Pools = new List<SandboxPool>();
-        static bool _stopsAtExit;
-        static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> Handovers =
-            new System.Collections.Concurrent.ConcurrentDictionary<string, Task>();
-
-        public static SandboxPool Start(string name, DockerEndpoint endpoint, SandboxSpec template, int size, TimeSpan idleTimeout)
-        {
-            if (PoolSettings.WhyNotPoolable(template) is string why)
-                throw new SandboxException("InvalidPoolSettings", SandboxErrorKind.InvalidArgument, $"A pool cannot hold sandboxes made with {why}.", name);
-            SandboxPool pool;
-            lock (Gate)
-            {
-                if (Pools.Any(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)))
-                    throw new SandboxException("SandboxPoolExists", SandboxErrorKind.ResourceExists,
-                        $"A pool named '{name}' is already running. Choose another -Name, or stop it with Stop-SandboxPool -Name {name}.", name);
-                pool = new SandboxPool(name, endpoint, template, size, idleTimeout);
-                Pools.Add(pool);
-                if (!_stopsAtExit)
-                {
-                    // A pwsh that exits without removing the module removes its waiting members too; the idle
-                    // deadline is only for one that is killed.
-                    AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAll(TimeSpan.FromSeconds(10));
-                    _stopsAtExit = true;
-                }
-            }
-            pool.Fill();
-            return pool;
-        }
-
-        public static SandboxPool[] All { get { lock (Gate) return Pools.ToArray(); } }
-
-        public static async Task StopAsync(SandboxPool pool)
-        {
-            lock (Gate) Pools.Remove(pool);
-            await pool.StopAsync().ConfigureAwait(false);
-        }
-
-        /// <summary>A waiting member of a pool whose settings match, now with the caller's timeout; null when there is none.</summary>
-        public static Sandbox? TryTake(DockerEndpoint endpoint, SandboxSpec spec)
-        {
-            var pools = All;
-            if (pools.Length == 0 || PoolSettings.WhyNotPoolable(spec) != null) return null;
-            var key = PoolSettings.Key(endpoint, spec);
-            foreach (var pool in pools.Where(p => p.Key == key))
-            {
-                var sandbox = pool.TryTake(spec.TimeoutSec);
-                if (sandbox != null) return sandbox;
-            }
-            return null;
-        }
-
-        public static bool IsWaitingHere(string id) => All.Any(p => p.IsWaiting(id));
-
-        public static void Forget(string id)
-        {
-            foreach (var pool in All) pool.Forget(id);
-        }
-
-        internal static void BeginHandover(string id, Task handover)
-        {
-            Handovers[id] = handover;
-            handover.ContinueWith(_ => ((ICollection<KeyValuePair<string, Task>>)Handovers).Remove(new KeyValuePair<string, Task>(id, handover)), TaskScheduler.Default);
-        }
-
-        /// <summary>Completes when a just-taken sandbox's deadline file has been written (at once for any other sandbox).</summary>
-        public static async Task HandoverFinishedAsync(string id)
-        {
-            if (Handovers.TryGetValue(id, out var handover))
-                await handover.ConfigureAwait(false);
-        }
-
-        /// <summary>For module removal: every pool stops and its waiting members go, within <paramref name="bound"/>.</summary>
-        public static void StopAll(TimeSpan bound)
-        {
-            SandboxPool[] pools;
-            lock (Gate)
-            {
-                pools = Pools.ToArray();
-                Pools.Clear();
-            }
-            var stopping = Task.WhenAll(pools.Select(p => p.StopAsync()).Concat(Handovers.Values));
-            try { stopping.Wait(bound); }
-            catch (AggregateException) { /* the rest end at their idle deadline */ }
-        }
     }
 }

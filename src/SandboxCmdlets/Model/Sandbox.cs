@@ -32,6 +32,8 @@ namespace Sandbox
         public IReadOnlyDictionary<string, string> Labels { get; internal set; } = new Dictionary<string, string>();
 
         internal Endpoints.DockerEndpoint? Endpoint { get; set; }
+        /// <summary>Set when the deadline file could not be read: then nobody may treat the sandbox as expired.</summary>
+        internal bool DeadlineUnknown { get; set; }
 
         public override string ToString() => Name;
     }

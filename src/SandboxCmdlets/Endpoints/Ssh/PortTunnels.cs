@@ -52,6 +52,12 @@ namespace Sandbox.Endpoints.Ssh
             foreach (var tunnel in tunnels) tunnel.Session.CloseForward(tunnel.Forward);
         }
 
+        /// <summary>For module removal: every tunnel this process opened.</summary>
+        public static void CloseAll()
+        {
+            foreach (var id in BySandbox.Keys.ToList()) Close(id);
+        }
+
         public static int Count => BySandbox.Values.Sum(t => t.Count);
     }
 }

@@ -1,0 +1,222 @@
+using System;
+using System.Collections.Concurrent;
+using System.Linq;
+using System.Net;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Sandbox.Endpoints;
+using Sandbox.Files;
+
+namespace Sandbox.Lifecycle
+{
+    /// <summary>
+    /// The one place that knows when a sandbox expires and that moves its deadline. A sandbox starts with a deadline in
+    /// its labels and in PID 1's arguments; Set-Sandbox and a pool's hand-over move it by writing the deadline file that
+    /// PID 1 watches (labels cannot change). The file is the truth whenever it exists; a file that cannot be read makes
+    /// the deadline unknown, and an unknown deadline never counts as passed.
+    /// </summary>
+    public sealed class SandboxDeadlines
+    {
+        /// <summary>
+        /// PID 1 exits this long after creation + timeout: the engine stamps a sandbox's creation a moment after we ask,
+        /// and a sandbox must never end before its deadline.
+        /// </summary>
+        static readonly TimeSpan GuardGrace = TimeSpan.FromMilliseconds(250);
+
+        /// <summary>The file holds whole seconds rounded up: within a second of what is known is no move.</summary>
+        static readonly TimeSpan FilePrecision = TimeSpan.FromSeconds(1);
+
+        static readonly TimeSpan[] ReadRetryDelays = { TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400) };
+
+        /// <summary>Deadlines moved in this process, which labels cannot show. Bounded: the oldest go first.</summary>
+        static readonly ConcurrentDictionary<string, (DateTime? ExpiresAt, long Stamp)> MovedHere = new ConcurrentDictionary<string, (DateTime?, long)>();
+        const int MovedHereLimit = 4096;
+        static long _stamp;
+
+        readonly DockerEngine _engine;
+
+        public SandboxDeadlines(DockerEngine engine) => _engine = engine;
+
+        // ---- the rule -------------------------------------------------------------------------------------------------
+
+        /// <summary>A new sandbox's deadline (our clock): creation plus its timeout; null for none.</summary>
+        public static DateTime? ForNew(int timeoutSec, DateTime createdUtc) => timeoutSec > 0 ? createdUtc.AddSeconds(timeoutSec) : (DateTime?)null;
+
+        /// <summary>The deadline PID 1 gets at creation, on the engine's clock.</summary>
+        public static DateTime? GuardDeadline(int timeoutSec, DateTime createdUtc, TimeSpan engineClockOffset) =>
+            ForNew(timeoutSec, createdUtc) is DateTime deadline ? deadline + engineClockOffset + GuardGrace : (DateTime?)null;
+
+        /// <summary>
+        /// From an inspect the deadline is the engine's creation time plus the timeout, to the millisecond: the label holds
+        /// whole seconds and would let the cleanup engine act up to a second early.
+        /// </summary>
+        internal static void FromInspect(Sandbox sandbox, DateTime engineCreatedUtc)
+        {
+            if (sandbox.TimeoutSec > 0 && sandbox.ExpiresAt != null && !MovedHere.ContainsKey(sandbox.Id))
+                sandbox.ExpiresAt = engineCreatedUtc.AddSeconds(sandbox.TimeoutSec);
+        }
+
+        /// <summary>Only a deadline known to have passed counts: never one whose file could not be read.</summary>
+        public static bool IsKnownPassed(Sandbox sandbox) => sandbox.IsExpired && !sandbox.DeadlineUnknown;
+
+        // ---- what this process knows ----------------------------------------------------------------------------------
+
+        internal static void Remember(Sandbox sandbox)
+        {
+            MovedHere[sandbox.Id] = (sandbox.ExpiresAt, Interlocked.Increment(ref _stamp));
+            if (MovedHere.Count > MovedHereLimit)
+                foreach (var oldest in MovedHere.OrderBy(kv => kv.Value.Stamp).Take(MovedHere.Count - MovedHereLimit).ToList())
+                    MovedHere.TryRemove(oldest.Key, out _);
+        }
+
+        internal static bool IsMovedHere(string id) => MovedHere.ContainsKey(id);
+
+        /// <summary>A sandbox object made from labels gets the deadline this process moved it to.</summary>
+        internal static void ApplyKnown(Sandbox sandbox)
+        {
+            if (MovedHere.TryGetValue(sandbox.Id, out var known)) sandbox.ExpiresAt = known.ExpiresAt;
+        }
+
+        internal static void Forget(string id) => MovedHere.TryRemove(id, out _);
+
+        internal static void ForgetAll() => MovedHere.Clear();
+
+        internal static int KnownCount => MovedHere.Count;
+
+        // ---- the engine's truth ---------------------------------------------------------------------------------------
+
+        /// <summary>Reads the deadline file, asking again when the engine fails; Unreadable only after the last try.</summary>
+        public async Task<DeadlineFileRead> ReadFileAsync(string id, CancellationToken cancel)
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                string error;
+                try { return await ReadFileOnceAsync(id, cancel).ConfigureAwait(false); }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested) { throw; }
+                catch (DockerApiException e) { error = $"the engine answered {(int)e.StatusCode}: {EngineErrors.Message(e)}"; }
+                catch (Exception e) { error = e.Message; }
+                if (attempt >= ReadRetryDelays.Length) return DeadlineFileRead.Unreadable(error);
+                await Task.Delay(ReadRetryDelays[attempt], cancel).ConfigureAwait(false);
+            }
+        }
+
+        async Task<DeadlineFileRead> ReadFileOnceAsync(string id, CancellationToken cancel)
+        {
+            System.IO.Stream? archive;
+            try { archive = (await _engine.Client.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = DeadlineGuard.FilePath }, false, cancel).ConfigureAwait(false)).Stream; }
+            // No such file (never moved), or no such sandbox (then nothing is left to expire).
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return DeadlineFileRead.Absent; }
+            using var stream = archive;
+            if (stream == null) return DeadlineFileRead.Absent;
+            var reader = new TarReader(stream);
+            var entry = await reader.NextAsync(cancel).ConfigureAwait(false);
+            if (entry == null || entry.Type != TarEntryType.File || entry.Size > 64) return DeadlineFileRead.Absent;
+            using var content = new System.IO.MemoryStream();
+            await reader.CopyDataAsync(content, null, cancel).ConfigureAwait(false);
+            return DeadlineGuard.TryParse(Encoding.ASCII.GetString(content.ToArray()), out var deadline)
+                ? DeadlineFileRead.Present(deadline)
+                : DeadlineFileRead.Absent;
+        }
+
+        /// <summary>
+        /// Brings the object's deadline in line with the file (another process may have moved it); a file that cannot be
+        /// read marks the deadline unknown. Returns what was read.
+        /// </summary>
+        public async Task<DeadlineFileRead> RefreshAsync(Sandbox sandbox, CancellationToken cancel)
+        {
+            var read = await ReadFileAsync(sandbox.Id, cancel).ConfigureAwait(false);
+            sandbox.DeadlineUnknown = read.State == DeadlineFileState.Unreadable;
+            if (read.State == DeadlineFileState.Present && !SameDeadline(read.DeadlineUtc, sandbox.ExpiresAt))
+            {
+                sandbox.ExpiresAt = read.DeadlineUtc;
+                Remember(sandbox);
+            }
+            return read;
+        }
+
+        /// <summary>Whether a deadline read from the file is the one already known (the file rounds up to whole seconds).</summary>
+        public static bool SameDeadline(DateTime? fromFile, DateTime? known) =>
+            fromFile == known || (fromFile is DateTime f && known is DateTime k && (f - k).Duration() <= FilePrecision);
+
+        /// <summary>
+        /// Moves the deadline to <paramref name="timeoutSec"/> seconds after <paramref name="fromUtc"/> (now when null; 0:
+        /// no deadline) in every layer: the file PID 1 watches, this process's knowledge and the object.
+        /// </summary>
+        /// <param name="writerId">A deadline writer made beforehand (<see cref="CreateWriterAsync"/>); the caller removes it.</param>
+        public async Task MoveAsync(Sandbox sandbox, int timeoutSec, DateTime? fromUtc, string? writerId, CancellationToken cancel)
+        {
+            var from = fromUtc ?? DateTime.UtcNow;
+            DateTime? engineDeadline = null;
+            if (timeoutSec > 0)
+            {
+                TimeSpan offset;
+                try { offset = await EngineClock.OffsetAsync(_engine, cancel).ConfigureAwait(false); }
+                catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
+                engineDeadline = from + offset + TimeSpan.FromSeconds(timeoutSec);
+            }
+            await WriteFileAsync(sandbox, engineDeadline, writerId, cancel).ConfigureAwait(false);
+            sandbox.TimeoutSec = timeoutSec;
+            sandbox.ExpiresAt = timeoutSec > 0 ? from.AddSeconds(timeoutSec) : (DateTime?)null;
+            sandbox.DeadlineUnknown = false;
+            Remember(sandbox);
+        }
+
+        /// <summary>A never-started container holding the sandbox's deadline volume read-write; its id.</summary>
+        public async Task<string> CreateWriterAsync(Sandbox sandbox, CancellationToken cancel)
+        {
+            var volume = DeadlineVolumeOf(sandbox);
+            try
+            {
+                // The writer would otherwise re-create the volume of a sandbox that is gone, unlabelled.
+                await _engine.Client.Containers.InspectContainerAsync(sandbox.Id, cancel).ConfigureAwait(false);
+                return (await _engine.Client.Containers.CreateContainerAsync(ContainerSettings.ForDeadlineWriter(sandbox, volume), cancel).ConfigureAwait(false)).ID;
+            }
+            catch (Exception e) { throw WriteFailure(e, sandbox); }
+        }
+
+        /// <summary>Removes a deadline writer; one left behind is the sweep's (it carries the module's labels).</summary>
+        public async Task RemoveWriterAsync(string writerId)
+        {
+            try { await _engine.Client.Containers.RemoveContainerAsync(writerId, new ContainerRemoveParameters { Force = true }, CancellationToken.None).ConfigureAwait(false); }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { }
+        }
+
+        async Task WriteFileAsync(Sandbox sandbox, DateTime? engineDeadline, string? writerId, CancellationToken cancel)
+        {
+            var writer = writerId ?? await CreateWriterAsync(sandbox, cancel).ConfigureAwait(false);
+            try
+            {
+                using var archive = DeadlineGuard.Archive(engineDeadline);
+                await _engine.Client.Containers.ExtractArchiveToContainerAsync(writer, new CopyToContainerParameters { Path = DeadlineGuard.Folder }, archive, cancel).ConfigureAwait(false);
+            }
+            catch (Exception e) { throw WriteFailure(e, sandbox); }
+            finally
+            {
+                if (writerId == null)
+                {
+                    try { await RemoveWriterAsync(writer).ConfigureAwait(false); }
+                    catch (Exception) { /* labelled as the module's helper: the next sweep removes it */ }
+                }
+            }
+        }
+
+        static string DeadlineVolumeOf(Sandbox sandbox) =>
+            sandbox.Labels.TryGetValue(SandboxLabels.DeadlineVolume, out var volume) ? volume
+            : throw new SandboxException("SetTimeoutNotSupported", SandboxErrorKind.InvalidOperation,
+                $"Sandbox '{sandbox.Name}' was made by an older version of the module, without a deadline volume; its deadline cannot move.", sandbox.Name);
+
+        Exception WriteFailure(Exception e, Sandbox sandbox) => e switch
+        {
+            SandboxException s => s,
+            OperationCanceledException c => c,
+            DockerApiException api when api.StatusCode == HttpStatusCode.NotFound =>
+                new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{sandbox.Name}' no longer exists.", sandbox.Name, null, e),
+            DockerApiException api => new SandboxException("SetTimeoutFailed", SandboxErrorKind.InvalidOperation,
+                $"Could not move the deadline of sandbox '{sandbox.Name}': {EngineErrors.Message(api)}", sandbox.Name, null, e),
+            _ => DockerEngine.Translate(e, _engine.Endpoint),
+        };
+    }
+}
