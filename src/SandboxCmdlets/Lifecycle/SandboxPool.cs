@@ -210,7 +210,11 @@ namespace Sandbox.Lifecycle
                 if (attempt >= HandoverRetryDelays.Length || cancel.IsCancellationRequested) break;
                 await Task.Delay(HandoverRetryDelays[attempt]).ConfigureAwait(false);
             }
-            if (failure != null) RecordError($"Could not hand over '{sandbox.Name}' from pool '{Name}': {failure}");
+            if (failure != null)
+            {
+                failure = $"Could not hand over '{sandbox.Name}' from pool '{Name}' (tried {HandoverRetryDelays.Length + 1} times): {failure}";
+                RecordError(failure);
+            }
             // The writer's work is done either way; removing it is not the caller's wait.
             _ = failure == null ? RemoveWriterQuietlyAsync(manager, member.WriterId) : RemoveQuietlyAsync(member);
             return failure;
