@@ -16,28 +16,6 @@ using Sandbox.Lifecycle;
 
 namespace Sandbox.Build
 {
-    /// <summary>One report from a build: the step it is at, and a line of output when there is one.</summary>
-    public sealed class BuildProgress
-    {
-        public string Tag { get; set; } = "";
-        public int Step { get; set; }
-        public int StepCount { get; set; }
-        public string Instruction { get; set; } = "";
-        /// <summary>A line of build output; null for reports of the context upload.</summary>
-        public string? Line { get; set; }
-        public long ContextBytesSent { get; set; }
-        public long ContextBytesTotal { get; set; }
-    }
-
-    public sealed class BuildResult
-    {
-        public string Tag { get; set; } = "";
-        public string ImageId { get; set; } = "";
-        /// <summary>True when an image of the same inputs already existed and nothing was built.</summary>
-        public bool CacheHit { get; set; }
-        public string Hash { get; set; } = "";
-        public TimeSpan Elapsed { get; set; }
-    }
 
     /// <summary>
     /// Builds a project's image on an engine, tagged by the hash of its inputs so that an unchanged project is not

@@ -4,7 +4,6 @@ using Sandbox.Lifecycle;
 
 namespace Sandbox.Endpoints
 {
-    public enum EndpointKind { Unix, NamedPipe, Tcp, Ssh }
 
     /// <summary>A Docker engine address and how to reach it securely.</summary>
     public sealed class DockerEndpoint

@@ -2,22 +2,6 @@ using System;
 
 namespace Sandbox.Lifecycle
 {
-    /// <summary>What kind of failure, mapped one-to-one onto PowerShell's ErrorCategory by the cmdlets.</summary>
-    public enum SandboxErrorKind
-    {
-        NotSpecified,
-        ObjectNotFound,
-        InvalidArgument,
-        InvalidData,
-        ResourceExists,
-        ResourceUnavailable,
-        ConnectionError,
-        OperationTimeout,
-        InvalidOperation,
-        PermissionDenied,
-        SecurityError,
-        OperationStopped,
-    }
 
     /// <summary>An engine failure with a stable PascalCase id that the cmdlets turn into an ErrorRecord.</summary>
     public sealed class SandboxException : Exception

@@ -6,10 +6,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Sandbox.Endpoints.Ssh
 {
-    public sealed class SshTransportOptions
-    {
-        public SshSession Session { get; set; } = null!;
-    }
 
     /// <summary>
     /// Plugs SSH into Docker.DotNet. On .NET 8 a pooled SocketsHttpHandler opens each connection as a dial-stdio channel,
