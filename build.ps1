@@ -263,9 +263,10 @@ function Invoke-TestRegistry {
 # The remote engines for the ssh:// and tcp:// + TLS tests; all three endpoints reach the same local dockerd.
 # build.sh makes the TLS material and starts dockerd with its TLS-only listener (tcp://127.0.0.1:2376 and
 # tcp://127.0.0.2:2376, whose name the server certificate lacks); this checks the listener answers and starts
-# the test sshd on 127.0.0.1:2222. State lives in $SANDBOX_TEST_STATE (default /var/lib/sandbox-test).
+# the test sshd on 127.0.0.1:2222 (and the one-host-key sshd on 2223-2225). State lives in $SANDBOX_TEST_STATE
+# (default /var/lib/sandbox-test).
 function Invoke-TestRemoteEngines {
-    Write-Step 'Remote engines: dockerd TLS listener on 127.0.0.1:2376, sshd on 127.0.0.1:2222'
+    Write-Step 'Remote engines: dockerd TLS listener on 127.0.0.1:2376, sshd on 127.0.0.1:2222 (and 2223-2225 with one host key each)'
     $tlsDir = & bash (Join-Path $Root 'tests/setup/New-TestTls.sh') | Select-Object -Last 1
     if ($LASTEXITCODE -ne 0) { throw "tests/setup/New-TestTls.sh failed with exit code $LASTEXITCODE" }
     $sshHome = & bash (Join-Path $Root 'tests/setup/Start-TestSshd.sh') | Select-Object -Last 1

@@ -129,6 +129,110 @@ Describe 'Copy-SandboxItem' {
         }
     }
 
+    Context 'out of the sandbox over links already in the destination' {
+        # Each entry type, copied out over a symbolic link the user left at its path, must replace the link itself:
+        # the file the link points to, outside the destination, stays as it was.
+        BeforeAll {
+            function New-LinkedDestination([string] $Case, [string] $LinkName, [switch] $ToFolder, [switch] $Dangling) {
+                # dest/<Case>/<LinkName> -> outside/victim (a file, a folder, or nothing); returns the paths.
+                $root = New-Item -ItemType Directory -Path (Join-Path $TestDrive "links-$Case")
+                $outside = New-Item -ItemType Directory -Path (Join-Path $root 'outside')
+                $dest = New-Item -ItemType Directory -Path (Join-Path $root 'dest')
+                $null = New-Item -ItemType Directory -Path (Join-Path $dest $Case)
+                $victim = Join-Path $outside 'victim'
+                if ($ToFolder) {
+                    $null = New-Item -ItemType Directory -Path $victim
+                    Set-Content -LiteralPath (Join-Path $victim 'keep.txt') -Value 'outside, untouched'
+                } elseif (-not $Dangling) {
+                    Set-Content -LiteralPath $victim -Value 'outside, untouched'
+                }
+                $link = New-Item -ItemType SymbolicLink -Path (Join-Path $dest "$Case/$LinkName") -Target $victim
+                @{ Dest = $dest.FullName; Outside = $outside.FullName; Link = $link.FullName; Before = Get-OutsideSnapshot $outside.FullName }
+            }
+            function Get-OutsideSnapshot([string] $Path) {
+                # Every name under the folder with its content, as one comparable text.
+                @(Get-ChildItem -LiteralPath $Path -Recurse -Force | Sort-Object FullName | ForEach-Object {
+                    $text = if ($_ -is [IO.FileInfo]) { [IO.File]::ReadAllText($_.FullName) } else { '<dir>' }
+                    '{0}={1}' -f $_.FullName.Substring($Path.Length), $text
+                }) -join "`n"
+            }
+            function Copy-Out([string] $Case, [string] $Dest) {
+                $errors = @()
+                $sandbox | Copy-SandboxItem -FromSandbox -Path "/workspace/$Case" -Destination $Dest -Recurse -ErrorVariable errors -ErrorAction SilentlyContinue
+                $errors
+            }
+        }
+
+        It 'a file entry replaces the link and leaves the file it points to alone' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'mkdir -p /workspace/over-file && echo from-sandbox > /workspace/over-file/data.txt'
+            $case = New-LinkedDestination 'over-file' 'data.txt'
+            Copy-Out 'over-file' $case.Dest | Should -BeNullOrEmpty
+            Get-OutsideSnapshot $case.Outside | Should -Be $case.Before
+            (Get-Item -LiteralPath $case.Link).LinkTarget | Should -BeNullOrEmpty
+            Get-Content -LiteralPath $case.Link | Should -Be 'from-sandbox'
+        }
+
+        It 'a file entry replaces a dangling link without making the file it points to' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'mkdir -p /workspace/over-dangling && echo from-sandbox > /workspace/over-dangling/data.txt'
+            $case = New-LinkedDestination 'over-dangling' 'data.txt' -Dangling
+            Copy-Out 'over-dangling' $case.Dest | Should -BeNullOrEmpty
+            Get-ChildItem -LiteralPath $case.Outside -Force | Should -BeNullOrEmpty
+            (Get-Item -LiteralPath $case.Link).LinkTarget | Should -BeNullOrEmpty
+            Get-Content -LiteralPath $case.Link | Should -Be 'from-sandbox'
+        }
+
+        It 'a file entry does not write through a link at the name it is written under before it is complete' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'mkdir -p /workspace/over-partial && echo from-sandbox > /workspace/over-partial/data.txt'
+            $case = New-LinkedDestination 'over-partial' 'data.txt.sandbox-partial'
+            Copy-Out 'over-partial' $case.Dest | Should -BeNullOrEmpty
+            Get-OutsideSnapshot $case.Outside | Should -Be $case.Before
+            $copied = Join-Path $case.Dest 'over-partial/data.txt'
+            (Get-Item -LiteralPath $copied).LinkTarget | Should -BeNullOrEmpty
+            Get-Content -LiteralPath $copied | Should -Be 'from-sandbox'
+        }
+
+        It 'a hard-link entry replaces the link and leaves the file it points to alone' {
+            # b.txt is a hard link to a.txt, so the archive carries it as a hard-link entry after a.txt.
+            Invoke-SandboxCommand -Sandbox $sandbox 'mkdir -p /workspace/over-hard && echo from-sandbox > /workspace/over-hard/a.txt && ln /workspace/over-hard/a.txt /workspace/over-hard/b.txt'
+            Invoke-SandboxCommand -Sandbox $sandbox 'stat -c %h /workspace/over-hard/b.txt' | Should -Be '2'
+            $case = New-LinkedDestination 'over-hard' 'b.txt'
+            Copy-Out 'over-hard' $case.Dest | Should -BeNullOrEmpty
+            Get-OutsideSnapshot $case.Outside | Should -Be $case.Before
+            (Get-Item -LiteralPath $case.Link).LinkTarget | Should -BeNullOrEmpty
+            Get-Content -LiteralPath $case.Link | Should -Be 'from-sandbox'
+        }
+
+        It 'a hard-link entry replaces a destination file that is a hard link to a file outside, rather than rewriting their shared content' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'mkdir -p /workspace/over-shared && echo from-sandbox > /workspace/over-shared/a.txt && ln /workspace/over-shared/a.txt /workspace/over-shared/b.txt'
+            $case = New-LinkedDestination 'over-shared' 'placeholder'
+            $shared = Join-Path $case.Dest 'over-shared/b.txt'
+            $null = New-Item -ItemType HardLink -Path $shared -Target (Join-Path $case.Outside 'victim')
+            Copy-Out 'over-shared' $case.Dest | Should -BeNullOrEmpty
+            Get-OutsideSnapshot $case.Outside | Should -Be $case.Before
+            Get-Content -LiteralPath $shared | Should -Be 'from-sandbox'
+        }
+
+        It 'a symbolic-link entry replaces the link with its own' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'mkdir -p /workspace/over-symlink && echo from-sandbox > /workspace/over-symlink/a.txt && ln -s a.txt /workspace/over-symlink/link'
+            $case = New-LinkedDestination 'over-symlink' 'link'
+            Copy-Out 'over-symlink' $case.Dest | Should -BeNullOrEmpty
+            Get-OutsideSnapshot $case.Outside | Should -Be $case.Before
+            (Get-Item -LiteralPath $case.Link).LinkTarget | Should -Be 'a.txt'
+            Get-Content -LiteralPath $case.Link | Should -Be 'from-sandbox'
+        }
+
+        It 'a folder entry replaces a link to a folder outside, and its files land in the destination' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'mkdir -p /workspace/over-folder/sub && echo from-sandbox > /workspace/over-folder/sub/inner.txt'
+            $case = New-LinkedDestination 'over-folder' 'sub' -ToFolder
+            Copy-Out 'over-folder' $case.Dest | Should -BeNullOrEmpty
+            Get-OutsideSnapshot $case.Outside | Should -Be $case.Before
+            $folder = Get-Item -LiteralPath $case.Link
+            $folder.LinkTarget | Should -BeNullOrEmpty
+            $folder | Should -BeOfType [IO.DirectoryInfo]
+            Get-Content -LiteralPath (Join-Path $case.Link 'inner.txt') | Should -Be 'from-sandbox'
+        }
+    }
+
     Context 'content' {
         It 'round-trips a binary file byte for byte' {
             $blob = New-RandomFile (Join-Path $TestDrive 'blob.bin') (3MB + 17)

@@ -11,6 +11,17 @@
 BeforeDiscovery {
     Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
     $endpoints = @(Get-TestEndpoints)
+    # tests/setup/Start-TestSshd.sh's servers with one host key each, as many users' servers have.
+    $oneKeyServers = @(
+        @{ Type = 'rsa'; KeyType = 'ssh-rsa'; Port = 2223 }
+        @{ Type = 'ecdsa'; KeyType = 'ecdsa-sha2-nistp256'; Port = 2224 }
+        @{ Type = 'ed25519'; KeyType = 'ssh-ed25519'; Port = 2225 }
+    )
+    $oneKeyConnections = foreach ($server in $oneKeyServers) {
+        foreach ($knownHosts in 'OneKeyHashed', 'OneKeyPlain') {
+            foreach ($address in '127.0.0.1', 'localhost') { $server + @{ KnownHosts = $knownHosts; Address = $address } }
+        }
+    }
 }
 
 BeforeAll {
@@ -614,5 +625,62 @@ Try-New good '$good'
             if (-not $child.HasExited) { $child.Kill($true) }
             Remove-ContainerQuietly $childName
         }
+    }
+}
+
+Describe 'Remote engines: ssh:// servers with one host key (RSA, ECDSA or Ed25519 only)' {
+    BeforeAll {
+        foreach ($port in 2223, 2224, 2225) {
+            if (-not (Test-TcpPort 127.0.0.1 $port)) { throw "No one-key test sshd listens on 127.0.0.1:$port. Run ./build.sh Test, which starts it (tests/setup/Start-TestSshd.sh)." }
+        }
+        $target = New-Sandbox -DockerHost $localHost -Name (New-TestName 'onekey') -ErrorAction Stop
+
+        function Get-ServedKeyType([int] $Port) {
+            @(ssh-keyscan -T 5 -p $Port 127.0.0.1 2>$null | Where-Object { $_ -notlike '#*' } | ForEach-Object { ($_ -split ' ')[1] })
+        }
+        function New-OneKeyHome([string] $Name, [string] $KnownHosts) {
+            # Its own key path makes each test a new SSH connection, which reads this home's known_hosts.
+            $home_ = New-TestSshHome -Path (Join-Path $TestDrive $Name) -KnownHosts $KnownHosts -Key ed25519
+            @{ Home = $home_; Key = Join-Path $home_ '.ssh/id_ed25519' }
+        }
+    }
+
+    AfterAll {
+        Remove-ContainerQuietly $target.Id
+    }
+
+    It 'connects to the <Type>-only sshd (ssh://root@<Address>:<Port>) with its key in a <KnownHosts> known_hosts' -ForEach $oneKeyConnections {
+        Get-ServedKeyType $Port | Should -Be $KeyType -Because "the server on port $Port must offer its $Type host key and no other"
+        $client = New-OneKeyHome "$Type-$KnownHosts-$Address" $KnownHosts
+        $firstLine = Get-Content -LiteralPath (Join-Path $client.Home '.ssh/known_hosts') -TotalCount 1
+        if ($KnownHosts -eq 'OneKeyHashed') { $firstLine | Should -BeLike '|1|*' } else { $firstLine | Should -BeLike '`[127.0.0.1`]:2223 ssh-rsa *' }
+
+        $found = Use-TestSshHome -Path $client.Home {
+            Get-Sandbox -DockerHost "ssh://root@${Address}:$Port" -Name $target.Name -SshKeyPath $client.Key -ErrorAction Stop
+        }
+        $found.Id | Should -Be $target.Id
+    }
+
+    It 'refuses the <Type>-only sshd when known_hosts lacks its key: SshHostKeyNotTrusted naming <KeyType> and its fingerprint' -ForEach $oneKeyServers {
+        $client = New-OneKeyHome "$Type-unknown" None
+        $err = Use-TestSshHome -Path $client.Home {
+            { Get-Sandbox -DockerHost "ssh://root@127.0.0.1:$Port" -SshKeyPath $client.Key -ErrorAction Stop } |
+                Should -Throw -ErrorId 'SshHostKeyNotTrusted*' -PassThru
+        }
+        $fingerprint = Get-KeyFingerprint (Join-Path $sshdDir "ssh_host_${Type}_key.pub")
+        $err.CategoryInfo.Category | Should -Be 'SecurityError'
+        $err.Exception.Message | Should -BeLike "*``[127.0.0.1``]:$Port is not in *known_hosts: $KeyType $fingerprint.*"
+        $err.ErrorDetails.RecommendedAction | Should -BeLike "*ssh-keyscan -p $Port -t $Type 127.0.0.1 >> *known_hosts*"
+    }
+
+    It 'refuses the <Type>-only sshd when known_hosts lists another <KeyType> key for it: the host key has CHANGED' -ForEach $oneKeyServers {
+        $client = New-OneKeyHome "$Type-changed" OneKeyWrong
+        $err = Use-TestSshHome -Path $client.Home {
+            { Get-Sandbox -DockerHost "ssh://root@127.0.0.1:$Port" -SshKeyPath $client.Key -ErrorAction Stop } |
+                Should -Throw -ErrorId 'SshHostKeyNotTrusted*' -PassThru
+        }
+        $fingerprint = Get-KeyFingerprint (Join-Path $sshdDir "ssh_host_${Type}_key.pub")
+        $err.Exception.Message | Should -BeLike "*HAS CHANGED: it is now $KeyType $fingerprint,*"
+        $err.ErrorDetails.RecommendedAction | Should -BeLike '*ssh-keygen -R*'
     }
 }

@@ -278,11 +278,13 @@ function Use-TestSshHome {
 function New-TestSshHome {
     # A fresh client home from the set-up's material, for the negative and variant ssh:// tests; returns its path.
     #   -KnownHosts Hashed (default) | Plain | Wrong (other keys for the host: changed-key case) | None (unknown host)
+    #               OneKeyHashed | OneKeyPlain | OneKeyWrong: the same for the one-key servers (127.0.0.1:2223 RSA,
+    #               :2224 ECDSA, :2225 Ed25519), whose keys the other files do not list
     #   -Key        which keys become ~/.ssh/id_*: ed25519, ecdsa, rsa; 'bad' puts the unauthorized key in as id_ed25519
     # bad_ed25519 is always there too, for tests that name a key file.
     param(
         [string] $Path = (Join-Path ([IO.Path]::GetTempPath()) ('sbt-sshhome-' + [Guid]::NewGuid().ToString('n').Substring(0, 8))),
-        [ValidateSet('Hashed', 'Plain', 'Wrong', 'None')] [string] $KnownHosts = 'Hashed',
+        [ValidateSet('Hashed', 'Plain', 'Wrong', 'None', 'OneKeyHashed', 'OneKeyPlain', 'OneKeyWrong')] [string] $KnownHosts = 'Hashed',
         [ValidateSet('ed25519', 'ecdsa', 'rsa', 'bad')] [string[]] $Key = @('ed25519', 'ecdsa', 'rsa')
     )
     if ('bad' -in $Key -and 'ed25519' -in $Key) { throw "New-TestSshHome: -Key 'bad' takes the place of ed25519; give one of them." }
@@ -300,6 +302,9 @@ function New-TestSshHome {
         'Hashed' { $files['known_hosts'] = 'known_hosts' }
         'Plain' { $files['known_hosts'] = 'known_hosts.plain' }
         'Wrong' { $files['known_hosts'] = 'known_hosts.wrong' }
+        'OneKeyHashed' { $files['known_hosts'] = 'known_hosts.one-key' }
+        'OneKeyPlain' { $files['known_hosts'] = 'known_hosts.one-key.plain' }
+        'OneKeyWrong' { $files['known_hosts'] = 'known_hosts.one-key.wrong' }
     }
     foreach ($target in $files.Keys) {
         $from = Join-Path $source $files[$target]

@@ -131,4 +131,42 @@ public sealed class PathSafetyTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "sub"));
         Assert.False(PathSafety.PassesThroughLink(rootLink, Path.Combine(rootLink, "sub", "file")));
     }
+
+    [Fact]
+    public void RemoveLink_removes_the_link_itself_and_nothing_it_points_to()
+    {
+        var outside = Path.Combine(_temp, "outside");
+        Directory.CreateDirectory(outside);
+        var victim = Path.Combine(outside, "victim.txt");
+        File.WriteAllText(victim, "untouched");
+        var toFile = Path.Combine(_root, "to-file");
+        var toFolder = Path.Combine(_root, "to-folder");
+        var dangling = Path.Combine(_root, "dangling");
+        File.CreateSymbolicLink(toFile, victim);
+        Directory.CreateSymbolicLink(toFolder, outside);
+        File.CreateSymbolicLink(dangling, Path.Combine(outside, "missing"));
+
+        foreach (var link in new[] { toFile, toFolder, dangling })
+        {
+            PathSafety.RemoveLink(link);
+            Assert.False(PathSafety.IsLink(link), link);
+            Assert.False(File.Exists(link) || Directory.Exists(link), link);
+        }
+        Assert.Equal("untouched", File.ReadAllText(victim));
+        Assert.Equal(new[] { victim }, Directory.GetFileSystemEntries(outside));
+    }
+
+    [Fact]
+    public void RemoveLink_leaves_real_files_and_folders_alone()
+    {
+        var file = Path.Combine(_root, "file");
+        var folder = Path.Combine(_root, "folder");
+        File.WriteAllText(file, "kept");
+        Directory.CreateDirectory(folder);
+        PathSafety.RemoveLink(file);
+        PathSafety.RemoveLink(folder);
+        PathSafety.RemoveLink(Path.Combine(_root, "missing"));
+        Assert.Equal("kept", File.ReadAllText(file));
+        Assert.True(Directory.Exists(folder));
+    }
 }

@@ -233,22 +233,20 @@ namespace Sandbox.Files
                     switch (entry.Type)
                     {
                         case TarEntryType.Directory:
-                            if (PathSafety.IsLink(target)) { result.Skipped.Add((entry.Name, "the destination is a link")); break; }
+                            PathSafety.RemoveLink(target);
                             Directory.CreateDirectory(target);
                             break;
                         case TarEntryType.File:
-                            if (PathSafety.IsLink(target)) File.Delete(target);
                             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                             // Written under a temporary name and renamed when complete: an interrupted copy leaves no truncated file.
-                            var partial = target + ".sandbox-partial";
+                            var partial = FreshPartialPath(target);
                             try
                             {
-                                using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+                                using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
                                 {
                                     await reader.CopyDataAsync(file, n => { state.BytesDone += n; result.Bytes += n; reporter.Changed(); }, cancel).ConfigureAwait(false);
                                 }
-                                if (File.Exists(target)) File.Delete(target);
-                                File.Move(partial, target);
+                                MoveIntoPlace(partial, target);
                             }
                             catch
                             {
@@ -265,7 +263,17 @@ namespace Sandbox.Files
                         case TarEntryType.HardLink:
                             if (entry.LinkTarget != null && hardLinkSources.TryGetValue(entry.LinkTarget, out var source))
                             {
-                                File.Copy(source, target, overwrite: true);
+                                var copy = FreshPartialPath(target);
+                                try
+                                {
+                                    File.Copy(source, copy, overwrite: false);
+                                    MoveIntoPlace(copy, target);
+                                }
+                                catch
+                                {
+                                    try { File.Delete(copy); } catch (IOException) { }
+                                    throw;
+                                }
                                 result.Files++;
                                 result.Written.Add(target);
                             }
@@ -278,7 +286,8 @@ namespace Sandbox.Files
                                 break;
                             }
 #if NET
-                            if (File.Exists(target) || Directory.Exists(target) || PathSafety.IsLink(target)) File.Delete(target);
+                            PathSafety.RemoveLink(target);
+                            if (File.Exists(target)) File.Delete(target);
                             File.CreateSymbolicLink(target, entry.LinkTarget!.Replace('/', Path.DirectorySeparatorChar));
                             result.Written.Add(target);
 #else
@@ -298,6 +307,29 @@ namespace Sandbox.Files
                 throw DockerEngine.Translate(e, _engine.Endpoint);
             }
             return result;
+        }
+
+        /// <summary>
+        /// The temporary name a file is written under, cleared of whatever an earlier copy or the user left there, so that
+        /// creating it new never writes through a link.
+        /// </summary>
+        static string FreshPartialPath(string target)
+        {
+            var partial = target + ".sandbox-partial";
+            PathSafety.RemoveLink(partial);
+            if (File.Exists(partial)) File.Delete(partial);
+            return partial;
+        }
+
+        /// <summary>
+        /// Puts a complete file in the place of whatever is at the target: a link there is replaced, never written through,
+        /// and a file there is replaced rather than rewritten, so that its other hard links keep their content.
+        /// </summary>
+        static void MoveIntoPlace(string partial, string target)
+        {
+            PathSafety.RemoveLink(target);
+            if (File.Exists(target)) File.Delete(target);
+            File.Move(partial, target);
         }
 
         static string Rename(string entryName, string? rename)

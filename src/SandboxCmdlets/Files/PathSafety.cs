@@ -61,6 +61,15 @@ namespace Sandbox.Files
             catch (UnauthorizedAccessException) { return false; }
         }
 
+        /// <summary>Removes a symlink or junction at <paramref name="path"/> itself, never what it points to; anything else stays.</summary>
+        public static void RemoveLink(string path)
+        {
+            if (!IsLink(path)) return;
+            // Windows keeps a link to a folder as a folder, which only Directory.Delete removes (without recursing into it).
+            if (Path.DirectorySeparatorChar == '\\' && (File.GetAttributes(path) & FileAttributes.Directory) != 0) Directory.Delete(path, recursive: false);
+            else File.Delete(path);
+        }
+
         public static bool IsInside(string fullRoot, string fullPath)
         {
             var comparison = Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;

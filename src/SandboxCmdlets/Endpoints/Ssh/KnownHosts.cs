@@ -67,8 +67,13 @@ namespace Sandbox.Endpoints.Ssh
             _entries.Add(entry);
         }
 
-        public HostKeyVerdict Check(string host, int port, string keyType, byte[] key)
+        /// <summary>
+        /// The verdict on a host key, by its type and bytes. The type is the one written in the key blob (ssh-rsa), as
+        /// known_hosts lists it, never the signature algorithm the connection negotiated (rsa-sha2-512 for that key).
+        /// </summary>
+        public HostKeyVerdict Check(string host, int port, byte[] key)
         {
+            var keyType = KeyType(key);
             var name = port == 22 ? host : $"[{host}]:{port}";
             var matching = _entries.Where(e => !e.CertAuthority && Matches(e, name)).ToList();
             if (matching.Any(e => e.Revoked && e.Key.SequenceEqual(key))) return HostKeyVerdict.Revoked;
@@ -100,6 +105,14 @@ namespace Sandbox.Endpoints.Ssh
         {
             var regex = "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace("\\*", ".*").Replace("\\?", ".") + "$";
             return System.Text.RegularExpressions.Regex.IsMatch(text, regex, System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        }
+
+        /// <summary>The type name that opens an SSH public key blob (a uint32 length, then the name), or "" when there is none.</summary>
+        public static string KeyType(byte[] key)
+        {
+            if (key.Length < 4) return "";
+            var length = (key[0] << 24) | (key[1] << 16) | (key[2] << 8) | key[3];
+            return length <= 0 || length > key.Length - 4 ? "" : Encoding.ASCII.GetString(key, 4, length);
         }
 
         /// <summary>OpenSSH's way of showing a key: SHA256:base64 without padding.</summary>

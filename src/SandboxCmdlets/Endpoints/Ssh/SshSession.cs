@@ -202,30 +202,31 @@ namespace Sandbox.Endpoints.Ssh
         bool VerifyHostKey(HostKeyEventArgs e)
         {
             var files = new[] { Path.Combine(SshFolder, "known_hosts"), Path.Combine(SshFolder, "known_hosts2") };
-            var verdict = KnownHosts.Load(files).Check(Host, Port, e.HostKeyName, e.HostKey);
-            var fingerprint = KnownHosts.Fingerprint(e.HostKey);
+            var verdict = KnownHosts.Load(files).Check(Host, Port, e.HostKey);
+            var keyType = KnownHosts.KeyType(e.HostKey);
+            var key = keyType + " " + KnownHosts.Fingerprint(e.HostKey);
             var name = Port == 22 ? Host : $"[{Host}]:{Port}";
             switch (verdict)
             {
                 case HostKeyVerdict.Trusted:
                     return true;
                 case HostKeyVerdict.Unknown:
-                    _hostKeyProblem = $"The host key of {name} is not in {files[0]}: {e.HostKeyName} {fingerprint}. It was refused, as ssh would ask first.";
-                    _hostKeyHint = $"If that fingerprint is right, trust it with: ssh-keyscan -p {Port} -t {KeyTypeArgument(e.HostKeyName)} {Host} >> {files[0]} (or connect once with ssh -p {Port} {User}@{Host}).";
+                    _hostKeyProblem = $"The host key of {name} is not in {files[0]}: {key}. It was refused, as ssh would ask first.";
+                    _hostKeyHint = $"If that fingerprint is right, trust it with: ssh-keyscan -p {Port} -t {KeyTypeArgument(keyType)} {Host} >> {files[0]} (or connect once with ssh -p {Port} {User}@{Host}).";
                     return false;
                 case HostKeyVerdict.Revoked:
-                    _hostKeyProblem = $"The host key of {name} ({e.HostKeyName} {fingerprint}) is marked @revoked in {files[0]}.";
+                    _hostKeyProblem = $"The host key of {name} ({key}) is marked @revoked in {files[0]}.";
                     _hostKeyHint = "Do not connect; ask the host's administrator.";
                     return false;
                 default:
-                    _hostKeyProblem = $"THE HOST KEY OF {name} HAS CHANGED: it is now {e.HostKeyName} {fingerprint}, which {files[0]} does not list for this host. Someone may be intercepting the connection.";
+                    _hostKeyProblem = $"THE HOST KEY OF {name} HAS CHANGED: it is now {key}, which {files[0]} does not list for this host. Someone may be intercepting the connection.";
                     _hostKeyHint = $"If the host was really re-installed, remove the old key with: ssh-keygen -R '{name}' -f {files[0]}, then trust the new one.";
                     return false;
             }
         }
 
-        static string KeyTypeArgument(string hostKeyName) =>
-            hostKeyName.Contains("ed25519") ? "ed25519" : hostKeyName.Contains("ecdsa") ? "ecdsa" : "rsa";
+        static string KeyTypeArgument(string keyType) =>
+            keyType.Contains("ed25519") ? "ed25519" : keyType.Contains("ecdsa") ? "ecdsa" : "rsa";
 
         List<IPrivateKeySource> LoadKeys(out string problems)
         {
