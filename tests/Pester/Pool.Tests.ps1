@@ -129,10 +129,16 @@ Describe 'New-Sandbox from a pool' {
         Stop-SandboxPool -Name $script:name -Confirm:$false -ErrorAction SilentlyContinue
     }
 
-    It 'hands out a waiting member, in under 50 ms median, and refills' {
+    It 'hands out a waiting member with the deadline asked for already in its deadline file, and refills' {
         $waiting = @($pool.Members.Name)
+        $takenAt = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
         $warm = New-Sandbox -Timeout 60
         $warm.Name | Should -BeIn $waiting
+        # Written before New-Sandbox returned: PID 1 keeps the caller's deadline even if this process dies now.
+        $volume = Get-ContainerLabel $warm.Id 'io.sandbox.deadline-volume'
+        $written = [long](docker run --rm --network none -v "${volume}:/d:ro" (Get-TestImage) cat /d/deadline)
+        $written | Should -BeGreaterOrEqual ($takenAt + 60)
+        $written | Should -BeLessOrEqual ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds() + 61)
         $warm | Stop-Sandbox
 
         $takes = foreach ($i in 1..10) {
@@ -155,10 +161,8 @@ Describe 'New-Sandbox from a pool' {
                 $sandbox.Pool | Should -BeNullOrEmpty
                 $sandbox | Stop-Sandbox
             })
+        # Shown, not asserted: how fast is the benchmark's to judge (./build.sh Bench, budget 50 ms), not a test's.
         Write-Host ('    median New-Sandbox: pooled {0:0.0} ms, unpooled {1:0.0} ms' -f $pooled, $unpooled)
-        # 50 ms is the budget on a machine at rest (the benchmark checks it); on a machine so loaded that an unpooled
-        # create takes over half a second, a tenth of that still shows the take made no engine round trip.
-        $pooled | Should -BeLessThan ([math]::Max(50, $unpooled / 10))
         $pool.Taken | Should -Be 11
         Wait-Until { $pool.Ready -eq 3 } -TimeoutSec 30 | Should -BeTrue
     }
