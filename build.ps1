@@ -202,7 +202,11 @@ function Invoke-Xunit {
             $results.Error = "dotnet test $($proj.Name) exited with $exit and wrote no results"
             continue
         }
-        $counters = ([xml](Get-Content -Raw -LiteralPath $trx)).TestRun.ResultSummary.Counters
+        $run = [xml](Get-Content -Raw -LiteralPath $trx)
+        $counters = $run.TestRun.ResultSummary.Counters
+        foreach ($skip in $run.SelectNodes("//*[local-name()='UnitTestResult'][@outcome='NotExecuted']")) {
+            Write-Host "    skipped $($skip.testName): $($skip.SelectSingleNode(".//*[local-name()='Message']").InnerText)" -ForegroundColor Yellow
+        }
         $results.Passed += [int]$counters.passed
         $results.Failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
         $results.Skipped += [Math]::Max(0, [int]$counters.total - [int]$counters.executed)   # skipped tests
