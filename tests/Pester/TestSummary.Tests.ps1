@@ -12,8 +12,12 @@ BeforeAll {
         $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([Guid]::NewGuid().ToString('n').Substring(0, 8)))
         Set-Content -LiteralPath (Join-Path $folder 'Sample.Tests.ps1') -Value $TestText
         $summary = Join-Path $folder 'summary.json'
-        $output = & dotnet tool run pwsh -NoProfile -NonInteractive -File $script:Runner -PesterManifest $script:PesterManifest `
-            -TestPath (Join-Path $folder 'Sample.Tests.ps1') -ResultDirectory (Join-Path $folder 'results') -SummaryPath $summary 2>&1
+        Push-Location (Join-Path $PSScriptRoot '../..')   # the tool manifest that names pwsh
+        try {
+            $output = & dotnet tool run pwsh -NoProfile -NonInteractive -File $script:Runner -PesterManifest $script:PesterManifest `
+                -TestPath (Join-Path $folder 'Sample.Tests.ps1') -ResultDirectory (Join-Path $folder 'results') -SummaryPath $summary 2>&1
+        }
+        finally { Pop-Location }
         [pscustomobject]@{
             ExitCode = $LASTEXITCODE
             Summary  = if (Test-Path -LiteralPath $summary) { Get-Content -Raw -LiteralPath $summary | ConvertFrom-Json }
