@@ -42,7 +42,7 @@ Describe 'sample' {
         $run.Summary.Skipped | Should -Be 1
         $run.Summary.Result | Should -Be 'Failed'
         $run.ExitCode | Should -Be 1
-        $run.Output | Should -Match 'Inconclusive, counted as failed: sample: .*the copy finished too soon'
+        $run.Output | Should -Match 'Inconclusive, counted as failed: sample\.waits for something that never happened: .*the copy finished too soon'
     }
 
     It 'counts a skip with its reason as skipped, and a run of passes and skips as passed' {

@@ -36,7 +36,7 @@ $result = Invoke-Pester -Configuration $config
 # have run and did not, after a failed BeforeAll, is Failed).
 $inconclusive = @($result.Tests | Where-Object Result -EQ 'Inconclusive')
 foreach ($test in $inconclusive) {
-    Write-Host "Inconclusive, counted as failed: $($test.Block.ExpandedPath): $($test.ErrorRecord | ForEach-Object { $_.Exception.Message })" -ForegroundColor Red
+    Write-Host "Inconclusive, counted as failed: $($test.ExpandedPath): $($test.ErrorRecord | ForEach-Object { $_.Exception.Message })" -ForegroundColor Red
 }
 $failed = $result.FailedCount + $result.InconclusiveCount + $result.FailedBlocksCount + $result.FailedContainersCount
 [ordered]@{
