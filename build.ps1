@@ -12,7 +12,7 @@
       Test    build the local test image, start the test registry (127.0.0.1:5000) and sshd
               (127.0.0.1:2222), check dockerd's TLS listener (127.0.0.1:2376), run the xunit
               project(s) under tests/ and the Pester tests in tests/Pester; ends with the line
-              "N passed, N failed, N skipped".
+              "N passed, N failed, N skipped" (a Pester test that ends Inconclusive counts as failed).
       Demo    run examples/demo.ps1 against the built module in a real sandbox.
       Package build, then make output/packages/Sandbox.<version>.nupkg for the PowerShell Gallery with
               PSResourceGet (tools/New-ModulePackage.ps1: Publish-PSResource to a local folder repository
@@ -202,7 +202,11 @@ function Invoke-Xunit {
             $results.Error = "dotnet test $($proj.Name) exited with $exit and wrote no results"
             continue
         }
-        $counters = ([xml](Get-Content -Raw -LiteralPath $trx)).TestRun.ResultSummary.Counters
+        $run = [xml](Get-Content -Raw -LiteralPath $trx)
+        $counters = $run.TestRun.ResultSummary.Counters
+        foreach ($skip in $run.SelectNodes("//*[local-name()='UnitTestResult'][@outcome='NotExecuted']")) {
+            Write-Host "    skipped $($skip.testName): $($skip.SelectSingleNode(".//*[local-name()='Message']").InnerText)" -ForegroundColor Yellow
+        }
         $results.Passed += [int]$counters.passed
         $results.Failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
         $results.Skipped += [Math]::Max(0, [int]$counters.total - [int]$counters.executed)   # skipped tests
@@ -235,7 +239,7 @@ function Invoke-PesterTests {
     }
     $s = Get-Content -Raw -LiteralPath $summary | ConvertFrom-Json
     $results.Passed = $s.Passed
-    $results.Failed = $s.Failed
+    $results.Failed = $s.Failed   # Inconclusive included (tests/tools/Invoke-PesterTests.ps1)
     $results.Skipped = $s.Skipped
     if ($s.Result -ne 'Passed' -and $s.Failed -eq 0) { $results.Error = "Pester result: $($s.Result)" }
     $results

@@ -1,8 +1,6 @@
-using System.Net.Sockets;
 using Sandbox.Endpoints;
 using Sandbox.Lifecycle;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace Sandbox.Tests;
 
@@ -10,13 +8,11 @@ namespace Sandbox.Tests;
 /// it, and a real TLS connection through it to the test engine's TLS listener when the test set-up is there.</summary>
 public sealed class ContextTlsTests : IDisposable
 {
-    readonly ITestOutputHelper _output;
     readonly string _temp = Directory.CreateTempSubdirectory("sandbox-ctx-tls-").FullName;
     readonly Dictionary<string, string?> _env = new(StringComparer.Ordinal);
 
-    public ContextTlsTests(ITestOutputHelper output)
+    public ContextTlsTests()
     {
-        _output = output;
         _env["HOME"] = Path.Combine(_temp, "home");
         _env["DOCKER_CONFIG"] = Path.Combine(_temp, "config");
         Directory.CreateDirectory(_env["HOME"]!);
@@ -151,33 +147,13 @@ public sealed class ContextTlsTests : IDisposable
 
     // --- a real connection through a context's TLS folder to the test engine (tests/setup/New-TestTls.sh) ----------
 
-    static string TlsDir => Environment.GetEnvironmentVariable("SANDBOX_TEST_TLS_DIR") is { Length: > 0 } d ? d : "/var/lib/sandbox-test/tls";
+    internal static string TlsDir => Environment.GetEnvironmentVariable("SANDBOX_TEST_TLS_DIR") is { Length: > 0 } d ? d : "/var/lib/sandbox-test/tls";
 
-    static string TlsHost => Environment.GetEnvironmentVariable("SANDBOX_TEST_TLS_HOST") is { Length: > 0 } h ? h : "tcp://127.0.0.1:2376";
+    internal static string TlsHost => Environment.GetEnvironmentVariable("SANDBOX_TEST_TLS_HOST") is { Length: > 0 } h ? h : "tcp://127.0.0.1:2376";
 
-    bool Skipped()
-    {
-        string? why = null;
-        if (!File.Exists(Path.Combine(TlsDir, "client", "key.pem"))) why = $"no TLS test material in {TlsDir}";
-        else
-        {
-            var uri = new Uri(TlsHost);
-            using var client = new TcpClient();
-            try
-            {
-                if (!client.ConnectAsync(uri.Host, uri.Port).Wait(1000)) why = $"nothing listens on {TlsHost}";
-            }
-            catch (AggregateException) { why = $"nothing listens on {TlsHost}"; }
-        }
-        if (why == null) return false;
-        _output.WriteLine($"SKIPPED: {why} (build.ps1 Test sets it up)");
-        return true;
-    }
-
-    [Fact]
+    [FactNeeding(Prerequisite.TlsEngine)]
     public async Task Connects_to_the_TLS_engine_with_the_context_certificates()
     {
-        if (Skipped()) return;
         AddContext("tlsctx", TlsHost, new[] { "ca.pem", "cert.pem", "key.pem" }, copyFrom: Path.Combine(TlsDir, "client"));
         File.WriteAllText(Path.Combine(Config, "config.json"), """{"currentContext":"tlsctx"}""");
         var endpoint = Resolver.Resolve(null);
@@ -195,10 +171,9 @@ public sealed class ContextTlsTests : IDisposable
         }
     }
 
-    [Fact]
+    [FactNeeding(Prerequisite.TlsEngine)]
     public async Task A_context_with_the_wrong_CA_is_refused()
     {
-        if (Skipped()) return;
         AddContext("wrongca", TlsHost, new[] { "ca.pem", "cert.pem", "key.pem" }, copyFrom: Path.Combine(TlsDir, "wrong-ca"));
         _env["DOCKER_CONTEXT"] = "wrongca";
         var endpoint = Resolver.Resolve(null);

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Sandbox.Endpoints.Ssh;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace Sandbox.Tests;
 
@@ -16,10 +15,7 @@ public sealed class KnownHostsTests : IDisposable
     static readonly byte[] KeyB = KeyBlob(Ed, 2);
     static readonly byte[] RsaKey = KeyBlob(Rsa, 3);
 
-    readonly ITestOutputHelper _output;
     readonly string _temp = Directory.CreateTempSubdirectory("sandbox-knownhosts-").FullName;
-
-    public KnownHostsTests(ITestOutputHelper output) => _output = output;
 
     public void Dispose()
     {
@@ -280,15 +276,7 @@ public sealed class KnownHostsTests : IDisposable
 
     // --- against OpenSSH's own tools, when ssh-keygen is installed --------------------------------------------------
 
-    static string? SshKeygen()
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
-        {
-            var candidate = Path.Combine(dir, "ssh-keygen");
-            if (dir.Length > 0 && File.Exists(candidate)) return candidate;
-        }
-        return null;
-    }
+    static string SshKeygen() => Prerequisites.OnPath("ssh-keygen") ?? throw new FileNotFoundException("ssh-keygen is not on PATH");
 
     static string Run(string file, params string[] args)
     {
@@ -304,42 +292,33 @@ public sealed class KnownHostsTests : IDisposable
 
     (string Type, byte[] Blob, string PublicKeyFile) NewKey(string type)
     {
-        var keygen = SshKeygen()!;
+        var keygen = SshKeygen();
         var file = Path.Combine(_temp, "key_" + type + "_" + Guid.NewGuid().ToString("n"));
         Run(keygen, "-q", "-t", type, "-N", "", "-C", "test", "-f", file);
         var fields = File.ReadAllText(file + ".pub").Split(' ');
         return (fields[0], Convert.FromBase64String(fields[1]), file + ".pub");
     }
 
-    bool Skipped()
-    {
-        if (SshKeygen() != null) return false;
-        _output.WriteLine("SKIPPED: ssh-keygen is not installed");
-        return true;
-    }
-
-    [Theory]
+    [TheoryNeeding(Prerequisite.SshKeygen)]
     [InlineData("ed25519")]
     [InlineData("ecdsa")]
     [InlineData("rsa")]
     public void Fingerprint_matches_ssh_keygen(string type)
     {
-        if (Skipped()) return;
         var key = NewKey(type);
         // "256 SHA256:xxxx test (ED25519)"
-        var expected = Run(SshKeygen()!, "-l", "-E", "sha256", "-f", key.PublicKeyFile).Split(' ')[1];
+        var expected = Run(SshKeygen(), "-l", "-E", "sha256", "-f", key.PublicKeyFile).Split(' ')[1];
         Assert.StartsWith("SHA256:", expected);
         Assert.Equal(expected, KnownHosts.Fingerprint(key.Blob));
     }
 
-    [Theory]
+    [TheoryNeeding(Prerequisite.SshKeygen)]
     [InlineData("ed25519")]
     [InlineData("ecdsa")]
     [InlineData("rsa")]
     public void Each_key_type_is_trusted_by_its_line_as_ssh_keygen_writes_it(string type)
     {
         // An RSA server signs with rsa-sha2-512 or rsa-sha2-256, but its key, and its known_hosts line, say ssh-rsa.
-        if (Skipped()) return;
         var key = NewKey(type);
         Assert.Equal(key.Type, KnownHosts.KeyType(key.Blob));
         var known = With(Line("[10.0.0.5]:2223", key.Type, key.Blob), Line(Hashed("[10.0.0.6]:2223"), key.Type, key.Blob));
@@ -348,10 +327,9 @@ public sealed class KnownHostsTests : IDisposable
         Assert.Equal(HostKeyVerdict.Changed, known.Check("10.0.0.5", 2223, NewKey(type).Blob));
     }
 
-    [Fact]
+    [FactNeeding(Prerequisite.SshKeygen)]
     public void Reads_a_file_hashed_by_ssh_keygen_H()
     {
-        if (Skipped()) return;
         var key = NewKey("ed25519");
         var file = Path.Combine(_temp, "known_hosts");
         File.WriteAllLines(file, new[]
@@ -359,7 +337,7 @@ public sealed class KnownHostsTests : IDisposable
             $"[127.0.0.1]:2222 {key.Type} {Convert.ToBase64String(key.Blob)}",
             $"build.example.com {key.Type} {Convert.ToBase64String(key.Blob)}",
         });
-        Run(SshKeygen()!, "-H", "-f", file);
+        Run(SshKeygen(), "-H", "-f", file);
         var text = File.ReadAllText(file);
         Assert.DoesNotContain("127.0.0.1", text);
         Assert.StartsWith("|1|", text);
@@ -371,15 +349,14 @@ public sealed class KnownHostsTests : IDisposable
         Assert.Equal(HostKeyVerdict.Changed, known.Check("127.0.0.1", 2222, KeyBlob(key.Type, 9)));
     }
 
-    [Fact]
+    [FactNeeding(Prerequisite.SshKeygen)]
     public void Agrees_with_ssh_keygen_F_on_which_names_a_hashed_file_lists()
     {
-        if (Skipped()) return;
         var key = NewKey("ed25519");
         var file = Path.Combine(_temp, "known_hosts");
         File.WriteAllText(file, Line(Hashed("[box.lan]:2200"), key.Type, key.Blob) + "\n");
         // ssh-keygen -F finds our hand-made hashed entry: the HMAC is OpenSSH's.
-        var found = Run(SshKeygen()!, "-F", "[box.lan]:2200", "-f", file);
+        var found = Run(SshKeygen(), "-F", "[box.lan]:2200", "-f", file);
         Assert.Contains(Convert.ToBase64String(key.Blob), found);
         Assert.Equal(HostKeyVerdict.Trusted, KnownHosts.Load(new[] { file }).Check("box.lan", 2200, key.Blob));
     }

@@ -216,17 +216,12 @@ public sealed class TarTests : IDisposable
 
     // --- archives made by the system's tar, as the engine would send them ---
 
-    [Theory]
+    [TheoryNeeding(Prerequisite.Tar)]
     [InlineData("gnu")]
     [InlineData("pax")]
     [InlineData("ustar")]
     public async Task Reads_archives_made_by_system_tar(string format)
     {
-        if (!HasTar())
-        {
-            _output.WriteLine("SKIPPED: no 'tar' command on this machine.");
-            return;
-        }
         var source = Path.Combine(_temp, "src");
         // > 100 bytes: a GNU 'L' entry, a PAX path record, or (ustar) the 155-byte prefix field.
         var longDir = string.Join("/", Enumerable.Repeat("a-rather-long-folder-name", 5));
@@ -268,14 +263,9 @@ public sealed class TarTests : IDisposable
         Assert.InRange(top.Modified, DateTime.UtcNow.AddMinutes(-10), DateTime.UtcNow.AddMinutes(1));
     }
 
-    [Fact]
+    [FactNeeding(Prerequisite.Tar)]
     public async Task System_tar_reads_what_TarWriter_wrote()
     {
-        if (!HasTar())
-        {
-            _output.WriteLine("SKIPPED: no 'tar' command on this machine.");
-            return;
-        }
         var longName = string.Join("/", Enumerable.Repeat("long-folder-name-number", 6)) + "/file.txt";
         var archive = Path.Combine(_temp, "ours.tar");
         await using (var file = File.Create(archive))
@@ -294,10 +284,6 @@ public sealed class TarTests : IDisposable
         Assert.Equal("long\n", File.ReadAllText(Path.Combine(dest, longName)));
         Assert.Equal("a.txt", new FileInfo(Path.Combine(dest, "dir", "link")).LinkTarget);
     }
-
-    static bool HasTar() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Any(dir => dir.Length > 0 && File.Exists(Path.Combine(dir, "tar")));
 
     void RunTar(string arguments)
     {

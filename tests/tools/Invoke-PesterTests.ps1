@@ -31,15 +31,23 @@ if ($FullNameFilter) { $config.Filter.FullName = @($FullNameFilter -split ',' | 
 
 $result = Invoke-Pester -Configuration $config
 
-$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+# Inconclusive counts as failed: a test that could not tell whether the code works has not shown that it does.
+# NotRun stays out of the counts: Pester gives it only to tests that -FullNameFilter left out (a test that should
+# have run and did not, after a failed BeforeAll, is Failed).
+$inconclusive = @($result.Tests | Where-Object Result -EQ 'Inconclusive')
+foreach ($test in $inconclusive) {
+    Write-Host "Inconclusive, counted as failed: $($test.ExpandedPath): $($test.ErrorRecord | ForEach-Object { $_.Exception.Message })" -ForegroundColor Red
+}
+$failed = $result.FailedCount + $result.InconclusiveCount + $result.FailedBlocksCount + $result.FailedContainersCount
 [ordered]@{
-    Result           = $result.Result
+    Result           = if ($failed -gt 0) { 'Failed' } else { $result.Result }
     Passed           = $result.PassedCount
     Failed           = $failed
     Skipped          = $result.SkippedCount
+    Inconclusive     = $result.InconclusiveCount
     NotRun           = $result.NotRunCount
     FailedBlocks     = $result.FailedBlocksCount
     FailedContainers = $result.FailedContainersCount
     Duration         = $result.Duration.ToString()
 } | ConvertTo-Json | Set-Content -LiteralPath $SummaryPath -Encoding utf8
-exit ([int]($result.Result -ne 'Passed'))
+exit ([int]($failed -gt 0 -or $result.Result -ne 'Passed'))

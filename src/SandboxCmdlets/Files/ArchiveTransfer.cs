@@ -149,6 +149,7 @@ namespace Sandbox.Files
                 throw DockerEngine.Translate(e, _engine.Endpoint);
             }
             await producer.ConfigureAwait(false);
+            reporter.Finished();
             return result;
         }
 
@@ -306,6 +307,7 @@ namespace Sandbox.Files
             {
                 throw DockerEngine.Translate(e, _engine.Endpoint);
             }
+            reporter.Finished();
             return result;
         }
 
@@ -392,6 +394,7 @@ namespace Sandbox.Files
         readonly IProgress<TransferProgress>? _progress;
         readonly TransferProgress _state;
         long _last;
+        bool _unreported;
 
         public ProgressThrottle(IProgress<TransferProgress>? progress, TransferProgress state) { _progress = progress; _state = state; }
 
@@ -399,8 +402,24 @@ namespace Sandbox.Files
         {
             if (_progress == null) return;
             var now = System.Diagnostics.Stopwatch.GetTimestamp();
-            if (now - _last < Interval) return;
+            if (now - _last < Interval)
+            {
+                _unreported = true;
+                return;
+            }
             _last = now;
+            _unreported = false;
+            _progress.Report(_state);
+        }
+
+        /// <summary>
+        /// Reports the last change the throttle held back, so that every copy ends on a record of all its bytes,
+        /// however fast it went.
+        /// </summary>
+        public void Finished()
+        {
+            if (_progress == null || !_unreported) return;
+            _unreported = false;
             _progress.Report(_state);
         }
     }
