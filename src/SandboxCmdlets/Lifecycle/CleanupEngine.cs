@@ -59,7 +59,7 @@ namespace Sandbox.Lifecycle
         /// <summary>Sandboxes whose removal is under way, so that a slow removal never holds up another or runs twice.</summary>
         readonly ConcurrentDictionary<string, byte> _removing = new ConcurrentDictionary<string, byte>();
         /// <summary>Sandboxes whose unreadable deadline was reported, so that a sweep every few seconds says it once.</summary>
-        readonly ConcurrentDictionary<string, byte> _reportedUnknown = new ConcurrentDictionary<string, byte>();
+        readonly BoundedIdSet _reportedUnknown = new BoundedIdSet(1024);
         readonly Timer _timer;
         int _sweeping;
         DateTime _lastSweep = DateTime.MinValue;
@@ -84,11 +84,7 @@ namespace Sandbox.Lifecycle
             _tracked[sandbox.Id] = new Tracked { Sandbox = sandbox, Endpoint = endpoint };
         }
 
-        public void Untrack(string id)
-        {
-            _tracked.TryRemove(id, out _);
-            _reportedUnknown.TryRemove(id, out _);
-        }
+        public void Untrack(string id) => _tracked.TryRemove(id, out _);
 
         public int TrackedCount => _tracked.Count;
 
@@ -180,7 +176,7 @@ namespace Sandbox.Lifecycle
                 expired = list.Where(SandboxDeadlines.IsKnownPassed).ToArray();
                 unknown = list.Where(s => s.DeadlineUnknown).ToArray();
             }
-            foreach (var sandbox in unknown.Where(s => _reportedUnknown.TryAdd(s.Id, 0)))
+            foreach (var sandbox in unknown.Where(s => _reportedUnknown.Add(s.Id)))
                 Problem?.Invoke(new CleanupProblem(CleanupProblem.DeadlineUnreadable, sandbox,
                     $"The deadline file of sandbox '{sandbox.Name}' could not be read, so it is not removed although its first deadline has passed."));
 
