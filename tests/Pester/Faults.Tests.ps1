@@ -52,8 +52,10 @@ socat - 'UNIX-CONNECT:ENGINE_SOCKET' | perl -e 'binmode STDIN; binmode STDOUT; w
         param([switch] $Throttled)
         $log = Join-Path $TestDrive ('socat-{0}' -f [Guid]::NewGuid().ToString('n').Substring(0, 6))
         $engine = if ($Throttled) { "EXEC:$(New-ThrottledRelay)" } else { "UNIX-CONNECT:$($script:EngineSocket)" }
-        $process = Start-Process -FilePath socat -PassThru -RedirectStandardOutput "$log.out" -RedirectStandardError "$log.err" `
-            -ArgumentList "UNIX-LISTEN:$($script:ProxySocket),fork,unlink-early", $engine
+        # The shell sends socat's output to the files itself: Start-Process -Redirect* hands it to handlers in this
+        # process, and a line a killed relay writes after Start-Process has closed its writer crashes pwsh.
+        $process = Start-Process -FilePath sh -PassThru -ArgumentList '-c', ('"exec socat \"$0\" \"$1\" >>\"$2\" 2>>\"$3\""'),
+            "UNIX-LISTEN:$($script:ProxySocket),fork,unlink-early", $engine, "$log.out", "$log.err"
         $script:Proxies.Add($process.Id)
         if (-not (Wait-Until { Test-ProxyAnswers } -TimeoutSec 5 -IntervalMs 50)) { throw "socat did not listen on $script:ProxySocket: $(Get-Content "$log.err" -Raw)" }
         $process
