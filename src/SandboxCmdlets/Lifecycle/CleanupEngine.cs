@@ -130,17 +130,16 @@ namespace Sandbox.Lifecycle
             try
             {
                 var manager = await SandboxManager.ConnectAsync(tracked.Endpoint, CancellationToken.None).ConfigureAwait(false);
-                var read = await manager.Deadlines.ReadFileAsync(sandbox.Id, CancellationToken.None).ConfigureAwait(false);
+                var known = sandbox.ExpiresAt;
+                var read = await manager.Deadlines.RefreshAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
                 if (read.State == DeadlineFileState.Unreadable)
                 {
                     Failed(tracked, $"Sandbox '{sandbox.Name}' is past the deadline this process knows, but its deadline file could not be read ({read.Error}); it is kept until the deadline is known.");
                     return;
                 }
-                if (read.State == DeadlineFileState.Present && !SandboxDeadlines.SameDeadline(read.DeadlineUtc, sandbox.ExpiresAt))
+                if (sandbox.ExpiresAt != known)
                 {
-                    sandbox.ExpiresAt = read.DeadlineUtc;
-                    SandboxDeadlines.Remember(sandbox);
-                    if (read.DeadlineUtc == null) Untrack(sandbox.Id);
+                    if (sandbox.ExpiresAt == null) Untrack(sandbox.Id);
                     return;
                 }
                 await manager.Remover.RemoveAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
