@@ -1,14 +1,6 @@
 using System;
-using System.Collections;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Management.Automation;
-using Sandbox.Completion;
-using Sandbox.Endpoints;
 using Sandbox.Files;
-using Sandbox.Hosting;
-using Sandbox.Lifecycle;
 
 namespace Sandbox.Commands
 {

@@ -3,9 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
-using System.Threading;
-using System.Threading.Tasks;
-using Docker.DotNet.Models;
 using Sandbox.Endpoints;
 
 namespace Sandbox.Lifecycle

@@ -1,5 +1,3 @@
-using System;
-
 namespace Sandbox.Lifecycle
 {
     /// <summary>What kind of failure, mapped one-to-one onto PowerShell's ErrorCategory by the cmdlets.</summary>
