@@ -7,22 +7,28 @@ using Renci.SshNet;
 namespace Sandbox.Endpoints.Ssh
 {
     /// <summary>
-    /// An SSH exec channel as a duplex stream. Disposing closes the channel without sending EOF first: an EOF makes
-    /// dial-stdio half-close the engine connection while the HTTP layer may still be reading a pooled connection.
+    /// An SSH exec channel, on an SSH connection of its own, as a duplex stream. Disposing closes the channel without
+    /// sending EOF first: an EOF makes dial-stdio half-close the engine connection while the HTTP layer may still be
+    /// reading a pooled connection.
     /// </summary>
     sealed class SshChannelStream : Stream
     {
+        readonly SshClient _client;
         readonly SshCommand _command;
         readonly Stream _input;
         readonly Stream _output;
         int _disposed;
 
-        public SshChannelStream(SshCommand command)
+        /// <param name="client">The channel's own connection, closed with it.</param>
+        public SshChannelStream(SshClient client, SshCommand command)
         {
+            _client = client;
             _command = command;
             _input = command.CreateInputStream();
             _output = command.OutputStream;
         }
+
+        public bool IsOpen => _disposed == 0 && _client.IsConnected;
 
         public override bool CanRead => true;
         public override bool CanWrite => true;
@@ -56,7 +62,9 @@ namespace Sandbox.Endpoints.Ssh
         {
             if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
             {
+                (_output as BoundedPipeStream)?.ReaderGone();
                 try { _command.Dispose(); } catch (Exception) { /* the connection is already gone */ }
+                try { _client.Dispose(); } catch (Exception) { /* the connection is already gone */ }
             }
             base.Dispose(disposing);
         }

@@ -12,8 +12,10 @@ using Sandbox.Lifecycle;
 namespace Sandbox.Endpoints.Ssh
 {
     /// <summary>
-    /// One SSH connection per endpoint per process, shared by every cmdlet: each HTTP connection to the engine is an exec
-    /// channel running 'docker system dial-stdio' on the remote host, and published ports are forwarded over it.
+    /// The SSH side of one endpoint, shared by every cmdlet of the process: each HTTP connection to the engine is an exec
+    /// channel running 'docker system dial-stdio' on the remote host, on an SSH connection of its own (so that a slow
+    /// reader of one holds back no other, see <see cref="BoundedPipeStream"/>); one more connection checks the host and
+    /// carries the published ports' forwards.
     /// </summary>
     public sealed class SshSession : IDisposable
     {
@@ -72,14 +74,15 @@ namespace Sandbox.Endpoints.Ssh
             NoteUse();
             while (_standby.TryDequeue(out var ready))
             {
-                if (ready.Client == _client && _client != null && _client.IsConnected && DateTime.UtcNow - ready.Opened < StandbyLifetime)
+                if (ready.Stream.IsOpen && DateTime.UtcNow - ready.Opened < StandbyLifetime)
                 {
                     RefillStandby();
                     return ready.Stream;
                 }
                 ready.Stream.Dispose();
             }
-            var stream = OpenChannel(Client);
+            _ = Client;     // the host is checked (and the error said) once, on the main connection
+            var stream = OpenChannel();
             RefillStandby();
             return stream;
         }
@@ -126,14 +129,39 @@ namespace Sandbox.Endpoints.Ssh
             DropStandby();
         }
         static readonly TimeSpan StandbyLifetime = TimeSpan.FromSeconds(50);
-        readonly ConcurrentQueue<(Stream Stream, DateTime Opened, SshClient Client)> _standby = new ConcurrentQueue<(Stream, DateTime, SshClient)>();
+        readonly ConcurrentQueue<(SshChannelStream Stream, DateTime Opened)> _standby = new ConcurrentQueue<(SshChannelStream, DateTime)>();
         int _refilling;
 
-        static Stream OpenChannel(SshClient client)
+        /// <summary>What a channel may hold that its reader has not read yet, before it holds back the engine.</summary>
+        const int ChannelBufferBytes = 1 << 20;
+        static readonly System.Reflection.PropertyInfo? OutputStreamProperty = typeof(SshCommand).GetProperty(nameof(SshCommand.OutputStream));
+
+        SshChannelStream OpenChannel()
         {
-            var command = client.CreateCommand("docker system dial-stdio");
-            command.BeginExecute();
-            return new SshChannelStream(command);
+            var client = Connect(checkDockerCli: false);
+            try
+            {
+                var command = client.CreateCommand("docker system dial-stdio");
+                BoundOutput(command);
+                command.BeginExecute();
+                return new SshChannelStream(client, command);
+            }
+            catch (Exception)
+            {
+                client.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// SSH.NET grants the sender more window as data arrives, not as it is read, and buffers it without limit; a bounded
+        /// pipe holds the connection's receive thread instead. Set through the property's private setter: SSH.NET 2026.0.0
+        /// makes the stream in the constructor and writes into whatever the property holds when data comes.
+        /// </summary>
+        static void BoundOutput(SshCommand command)
+        {
+            try { OutputStreamProperty?.SetValue(command, new BoundedPipeStream(ChannelBufferBytes)); }
+            catch (Exception) { /* another SSH.NET: its own buffer, unbounded, still delivers every byte */ }
         }
 
         void RefillStandby()
@@ -145,8 +173,7 @@ namespace Sandbox.Endpoints.Ssh
                 {
                     while (_standby.Count < StandbyChannels)
                     {
-                        var client = Client;
-                        _standby.Enqueue((OpenChannel(client), DateTime.UtcNow, client));
+                        _standby.Enqueue((OpenChannel(), DateTime.UtcNow));
                     }
                 }
                 catch (Exception) { /* the next request opens its own channel and reports what is wrong */ }
@@ -159,7 +186,7 @@ namespace Sandbox.Endpoints.Ssh
             while (_standby.TryDequeue(out var ready)) ready.Stream.Dispose();
         }
 
-        SshClient Connect()
+        SshClient Connect(bool checkDockerCli = true)
         {
             var methods = new List<AuthenticationMethod>();
             if (_endpoint.SshPassword != null) methods.Add(new PasswordAuthenticationMethod(User, _endpoint.SshPassword));
@@ -184,6 +211,7 @@ namespace Sandbox.Endpoints.Ssh
                 throw Translate(e, keyProblems);
             }
 
+            if (!checkDockerCli) return client;
             using (var check = client.CreateCommand("command -v docker"))
             {
                 check.CommandTimeout = TimeSpan.FromSeconds(15);
