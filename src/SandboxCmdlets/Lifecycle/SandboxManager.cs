@@ -131,7 +131,7 @@ namespace Sandbox.Lifecycle
             var host = new HostConfig
             {
                 AutoRemove = true,
-                Init = true,
+                Init = false,     // the deadline guard is PID 1 itself (see DeadlineGuard)
                 Privileged = false,
                 CapDrop = new List<string> { "ALL" },
                 CapAdd = DefaultCapabilities.ToList(),
@@ -180,6 +180,7 @@ namespace Sandbox.Lifecycle
                 Name = name,
                 Image = spec.Image,
                 Entrypoint = DeadlineGuard.Entrypoint,
+                OpenStdin = true,     // the guard sleeps reading it
                 Cmd = DeadlineGuard.Command(spec.TimeoutSec > 0 ? created + clockOffset + TimeSpan.FromSeconds(spec.TimeoutSec) + GuardGrace : (DateTime?)null),
                 WorkingDir = spec.WorkingDirectory,
                 User = spec.User ?? "",
