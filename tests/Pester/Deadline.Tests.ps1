@@ -6,7 +6,7 @@
 # and no process with the module runs here either (it is removed from this process). Each sandbox must end BY ITS OWN
 # DEADLINE, not before it and within 3 s after it. How it died comes from the engine's events, not from the module:
 # exit code 0 is PID 1 ending by itself at the deadline; anything else is a removal (or an init killed some other way).
-# The deadline is the engine's Created + the timeout label; the lateness of each case is printed with Write-Host.
+# The deadline is the sandbox's ExpiresAt; the lateness of each case is printed with Write-Host.
 
 BeforeDiscovery {
     $script:Cases = @(& "$PSScriptRoot/Deadline.Cases.ps1")
@@ -22,12 +22,13 @@ BeforeAll {
 
     # Each attack runs in the background of one exec, with its output nowhere, and keeps on until the sandbox ends.
     # freeze: a victim to show that it works, then SIGSTOP to everything, again and again (new processes too).
-    # kill: a victim, then SIGKILL to everything, in a tight loop. pids: sleeps until fork fails; the shell then dies of
-    # it, so its EXIT trap becomes one more sleep, without a fork, and the limit stays held.
+    # kill: a victim, then SIGKILL to everything, in a tight loop. pids: sleeps until fork fails; the shell dies of that,
+    # and its EXIT trap execs (no fork) the same attack again, so the limit stays held and every slot that frees is
+    # fought for.
     $script:Attacks = @{
         freeze = 'sleep 997 & while :; do kill -STOP -1; sleep 0.2; done'
         kill   = 'sleep 998 & while :; do kill -9 -1; done'
-        pids   = 'trap "exec sleep 999" EXIT; while :; do sleep 999 & done'
+        pids   = 'export A=''trap "exec sh -c \"\$A\"" EXIT; while :; do sleep 999 & done''; exec sh -c "$A"'
     }
 
     function Get-AttackHold {
@@ -91,6 +92,9 @@ Describe 'The deadline inside the sandbox holds against the code it runs, with n
         $specFile = Join-Path $work 'spec.json'
         @($script:Made.Values) | ConvertTo-Json | Set-Content -LiteralPath $specFile
         $ready = Join-Path $work 'ready.txt'
+        $launchFile = Join-Path $work 'launch.sh'
+        Set-Content -LiteralPath $launchFile -NoNewline -Value (
+            'P=$PPID; S=$$; sh -c ''while kill -0 ''$S'' 2>/dev/null || { [ ''$P'' -gt 1 ] && kill -0 ''$P'' 2>/dev/null; }; do sleep 0.05; done; exec sh -c "$ATTACK"'' >/dev/null 2>&1 </dev/null &')
         # Every deadline falls on the same moment, $budget s after the child starts making the sandboxes: after the kill.
         $budget = 16
         $script:Child = Start-ChildPwsh -WorkFolder $work -Script @"
@@ -98,6 +102,7 @@ Describe 'The deadline inside the sandbox holds against the code it runs, with n
 Import-Module `$env:SANDBOX_MODULE_PATH
 `$module = (Get-Module Sandbox).Path
 `$spec = Get-Content -Raw -LiteralPath '$specFile' | ConvertFrom-Json
+`$launch = Get-Content -Raw -LiteralPath '$launchFile'
 `$clock = [Diagnostics.Stopwatch]::StartNew()
 `$base = [datetime]::UtcNow.AddSeconds($budget)
 `$made = @(`$spec | ForEach-Object -ThrottleLimit 6 -Parallel {
@@ -107,12 +112,12 @@ Import-Module `$env:SANDBOX_MODULE_PATH
     if (`$s.User) { `$options.User = `$s.User }
     if (`$s.ReadOnly) { `$options.ReadOnly = `$true }
     `$sandbox = New-Sandbox @options -ErrorAction Stop
-    # The attack waits until the exec that starts it has ended (its shell, and the module's wrapper around it when
-    # there is one), or it would freeze or starve that exec too.
-    Invoke-SandboxCommand -Sandbox `$sandbox -Command ("P=```$PPID; S=```$```$; sh -c 'while kill -0 '```$S' 2>/dev/null || {{ [ '```$P' -gt 1 ] && kill -0 '```$P' 2>/dev/null; }}; do sleep 0.05; done; {0}' >/dev/null 2>&1 </dev/null &" -f `$s.Script) | Out-Null
-    `$sandbox.Name
+    # The attack (in the environment, then in the command line of its shell) waits until the exec that starts it has ended (its shell, and the module's
+    # wrapper around it when there is one), or it would freeze or starve that exec too.
+    Invoke-SandboxCommand -Sandbox `$sandbox -Environment @{ ATTACK = `$s.Script } -Command `$using:launch | Out-Null
+    '{0}|{1:o}' -f `$sandbox.Name, `$sandbox.ExpiresAt.ToUniversalTime()
 })
-Set-Content -LiteralPath '$ready.tmp' -Value `$PID, `$made.Count, `$clock.Elapsed.TotalSeconds
+Set-Content -LiteralPath '$ready.tmp' -Value (@(`$PID, `$made.Count, `$clock.Elapsed.TotalSeconds) + `$made)
 Move-Item -LiteralPath '$ready.tmp' -Destination '$ready'
 Start-Sleep -Seconds 120
 "@
@@ -120,13 +125,16 @@ Start-Sleep -Seconds 120
             $script:Ready = Wait-Until { Test-Path -LiteralPath $ready } -TimeoutSec 60 -IntervalMs 50
             $script:ChildOutput = Get-ChildOutput $work
             if ($script:Ready) {
-                $script:RealPid, $script:MadeCount, $seconds = Get-Content -LiteralPath $ready
+                $script:RealPid, $script:MadeCount, $seconds, $expiries = Get-Content -LiteralPath $ready
                 Write-Host ('  the child made {0} sandboxes and started their attacks in {1:0.0} s (budget {2} s)' -f $script:MadeCount, [double]$seconds, $budget)
                 foreach ($m in $script:Made.Values) {
-                    $created, $timeout = "$(docker inspect --format '{{.Created}}|{{index .Config.Labels "io.sandbox.timeout"}}' $m.Name 2>$null)" -split '\|'
-                    $m | Add-Member -NotePropertyName Deadline -NotePropertyValue $(if ($timeout) {
-                            [datetimeoffset]::Parse(($created -replace '(\.\d{7})\d+', '$1'), [cultureinfo]::InvariantCulture).UtcDateTime.AddSeconds([int]$timeout) })
+                    # The deadline is the sandbox's own ExpiresAt, as New-Sandbox gave it (this machine's clock is the engine's).
+                    $expires = @($expiries | Where-Object { $_ -like "$($m.Name)|*" }) | ForEach-Object { ($_ -split '\|', 2)[1] }
+                    $m | Add-Member -NotePropertyName Deadline -NotePropertyValue $(if ($expires) { [datetimeoffset]::Parse($expires, [cultureinfo]::InvariantCulture).UtcDateTime })
                     $m | Add-Member -NotePropertyName Held -NotePropertyValue $false
+                    # For the figures only: the deadline PID 1 was given (epoch seconds and fraction, after the entrypoint).
+                    $given = @(docker inspect --format '{{range .Config.Cmd}}{{.}} {{end}}' $m.Name 2>$null) -split ' ' | Where-Object { $_ }
+                    $m | Add-Member -NotePropertyName Given -NotePropertyValue $(if ($given.Count -eq 2) { [DateTimeOffset]::FromUnixTimeMilliseconds([long](([double]$given[0] + [double]$given[1]) * 1000)).UtcDateTime })
                 }
                 # Each attack must hold before the owner goes, so that nothing but the deadline inside can end them.
                 $null = Wait-Until {
@@ -154,8 +162,9 @@ Start-Sleep -Seconds 120
                 $m | Add-Member -NotePropertyName ExitCode -NotePropertyValue $(if ($die) { $die.ExitCode })
                 $m | Add-Member -NotePropertyName DieLate -NotePropertyValue $(if ($die -and $m.Deadline) { [math]::Round(($die.Time - $m.Deadline).TotalSeconds, 2) })
                 $m | Add-Member -NotePropertyName GoneLate -NotePropertyValue $(if ($destroy -and $m.Deadline) { [math]::Round(($destroy.Time - $m.Deadline).TotalSeconds, 2) })
-                Write-Host ('  {0,-16} held {1,-5} exit {2,-4} stopped {3,6} s, gone {4,6} s after its deadline ({5})' -f
-                    $m.Key, $m.Held, $m.ExitCode, $m.DieLate, $m.GoneLate, $m.Name)
+                $givenLate = if ($die -and $m.Given) { [math]::Round(($die.Time - $m.Given).TotalSeconds, 2) }
+                Write-Host ('  {0,-16} held {1,-5} exit {2,-4} stopped {3,6} s, gone {4,6} s after its deadline (stopped {5} s after the deadline PID 1 was given; {6})' -f
+                    $m.Key, $m.Held, $m.ExitCode, $m.DieLate, $m.GoneLate, $givenLate, $m.Name)
             }
         }
     }

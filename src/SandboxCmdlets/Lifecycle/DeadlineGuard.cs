@@ -45,7 +45,8 @@ namespace Sandbox.Lifecycle
         // right before the loop decides, so that an extended deadline is never cut.
         // Time is in hundredths: /proc/uptime (never namespaced, not settable from inside) plus an offset to the epoch
         // taken once at start from bash's $EPOCHREALTIME, else date +%s%N, else (busybox: whole seconds) from the turn
-        // of date's second, polled for at most a second. Each estimate errs late, never early. Far from the deadline the
+        // of date's second, polled for at most a second. Each estimate errs late, never early (the offset loses one more
+        // hundredth, for the one that /proc/uptime cuts off). Far from the deadline the
         // loop wakes once a second (so that a deadline Set-Sandbox shortened is kept within a second, and zombies,
         // which shells reap when read returns, live at most that long); in the last second it sleeps the rest exactly.
         // read -n 1: whatever code inside writes to /proc/1/fd/0 only wakes the loop early.
@@ -58,7 +59,7 @@ namespace Sandbox.Lifecycle
             "case $E in\n" +
             "*[!0-9]*|\"\") E=${E%%[!0-9]*}; S=$U; while B=$(date +%s) && [ \"$B\" = \"$E\" ] && [ $((U - S)) -lt 110 ]; do read -r -n 1 -t 0.05 X; c; done; c; O=$((${B:-$E}00 - U));;\n" +
             "*) O=$((${E%???????} - U));;\n" +
-            "esac; fi\n" +
+            "esac; fi; O=$((O - 1))\n" +
             "T=0; [ \"$1\" -gt 0 ] && { M=${2#0}; M=${M#.}000; M=${M%\"${M#???}\"}; T=$(($1 * 100 + (1$M - 1000 + 9) / 10)); }\n" +
             "while :; do\n" +
             "[ -r $F ] && read A <$F && [ \"$A\" -ge 0 ] && T=$((A * 100))\n" +
