@@ -14,10 +14,12 @@ namespace Sandbox.Lifecycle
     /// <remarks>
     /// Code inside runs as root with KILL and will try to outlive its deadline. The loop is PID 1 itself, not a child of
     /// the engine's init: the kernel drops every signal from inside the namespace that its init has no handler for,
-    /// SIGSTOP and SIGKILL included, so it installs none. Once it runs it never forks (a child could be stopped, and a
-    /// held pids limit refuses forks): it sleeps with the builtin read -t on the container's stdin, which is kept open and
-    /// never written to, tells the time from /proc/uptime (boot clock) mapped once to the epoch, and reads the deadline
-    /// file with the builtin read. A shell without read -t (dash alone) gets the old loop, which forks date and sleep.
+    /// SIGSTOP and SIGKILL included. It traps none; the handlers bash and busybox sh keep for themselves only make it
+    /// exit (kill -INT 1, kill -TERM 1 with bash), which ends the sandbox early, never late, and lets docker stop work at
+    /// once. Once it runs it never forks (a child could be stopped, and a held pids limit refuses forks): it sleeps with
+    /// the builtin read -t on the container's stdin, which is kept open and never written to, tells the time from
+    /// /proc/uptime (boot clock) mapped once to the epoch, and reads the deadline file with the builtin read. A shell
+    /// without read -t (dash alone) gets the old loop, which forks date and sleep.
     /// </remarks>
     public static class DeadlineGuard
     {
@@ -46,9 +48,9 @@ namespace Sandbox.Lifecycle
         // Time is in hundredths: /proc/uptime (never namespaced, not settable from inside) plus an offset to the epoch
         // taken once at start from bash's $EPOCHREALTIME, else date +%s%N, else (busybox: whole seconds) from the turn
         // of date's second, polled for at most a second. Each estimate errs late, never early (the offset loses one more
-        // hundredth, for the one that /proc/uptime cuts off). Far from the deadline the
-        // loop wakes once a second (so that a deadline Set-Sandbox shortened is kept within a second, and zombies,
-        // which shells reap when read returns, live at most that long); in the last second it sleeps the rest exactly.
+        // hundredth, for the one that /proc/uptime cuts off). Far from the deadline the loop wakes once a second (so
+        // that a deadline Set-Sandbox shortened is kept within a second, and zombies, which shells reap when read
+        // returns, live at most that long); in the last second it sleeps the rest exactly.
         // read -n 1: whatever code inside writes to /proc/1/fd/0 only wakes the loop early.
         const string Guard =
             "F=" + FilePath + "\n" +
