@@ -17,7 +17,7 @@ namespace Sandbox.Lifecycle
     /// SIGSTOP and SIGKILL included. It traps none; the handlers bash and busybox sh keep for themselves only make it
     /// exit (kill -INT 1, kill -TERM 1 with bash), which ends the sandbox early, never late, and lets docker stop work at
     /// once. Once it runs it never forks (a child could be stopped, and a held pids limit refuses forks): it sleeps with
-    /// the builtin read -t on the container's stdin, which is kept open and never written to, tells the time from
+    /// the builtin read -t on a file that never has data (a pseudo-terminal nobody can write to), tells the time from
     /// /proc/uptime (boot clock) mapped once to the epoch, and reads the deadline file with the builtin read. A shell
     /// without read -t (dash alone) gets the old loop, which forks date and sleep.
     /// </remarks>
@@ -51,15 +51,18 @@ namespace Sandbox.Lifecycle
         // hundredth, for the one that /proc/uptime cuts off). Far from the deadline the loop wakes once a second (so
         // that a deadline Set-Sandbox shortened is kept within a second, and zombies, which shells reap when read
         // returns, live at most that long); in the last second it sleeps the rest exactly.
-        // read -n 1: whatever code inside writes to /proc/1/fd/0 only wakes the loop early.
+        // It sleeps reading a new pseudo-terminal's master, whose slave stays locked: nothing can ever write to it (opening
+        // /proc/1/fd/3 makes another one). Where there is none, it reads the container's stdin, kept open for that, to
+        // which code inside can write: read -n 1 then only wakes the loop early.
         const string Guard =
             "F=" + FilePath + "\n" +
+            "command exec 3<>/dev/ptmx || command exec 3<&0\n" +
             "c() { read U X </proc/uptime; U=${U%.*}${U#*.}; }\n" +
             "if [ -n \"$EPOCHREALTIME\" ]; then E=${EPOCHREALTIME#*[.,]}; E=$((${EPOCHREALTIME%[.,]*}00 + 1${E%????} - 100)); c; O=$((E - U))\n" +
             "else\n" +
-            "until E=$(date +%s%N); do read -r -n 1 -t 0.05 X; done; c\n" +
+            "until E=$(date +%s%N); do read -r -n 1 -t 0.05 X <&3; done; c\n" +
             "case $E in\n" +
-            "*[!0-9]*|\"\") E=${E%%[!0-9]*}; S=$U; while B=$(date +%s) && [ \"$B\" = \"$E\" ] && [ $((U - S)) -lt 110 ]; do read -r -n 1 -t 0.05 X; c; done; c; O=$((${B:-$E}00 - U));;\n" +
+            "*[!0-9]*|\"\") E=${E%%[!0-9]*}; S=$U; while B=$(date +%s) && [ \"$B\" = \"$E\" ] && [ $((U - S)) -lt 110 ]; do read -r -n 1 -t 0.05 X <&3; c; done; c; O=$((${B:-$E}00 - U));;\n" +
             "*) O=$((${E%???????} - U));;\n" +
             "esac; fi; O=$((O - 1))\n" +
             "T=0; [ \"$1\" -gt 0 ] && { M=${2#0}; M=${M#.}000; M=${M%\"${M#???}\"}; T=$(($1 * 100 + (1$M - 1000 + 9) / 10)); }\n" +
@@ -67,7 +70,7 @@ namespace Sandbox.Lifecycle
             "[ -r $F ] && read A <$F && [ \"$A\" -ge 0 ] && T=$((A * 100))\n" +
             "c; N=$((O + U)); W=1\n" +
             "if [ $T -gt 0 ]; then [ $N -ge $T ] && exit 0; [ $((T - N)) -lt 100 ] && W=0.$(((T - N) / 10))$(((T - N) % 10)); fi\n" +
-            "read -r -n 1 -t $W X\n" +
+            "read -r -n 1 -t $W X <&3\n" +
             "done";
 
         // The fallback for a shell without read -t, with the same arguments and file. It forks date and sleep once a
@@ -88,7 +91,7 @@ namespace Sandbox.Lifecycle
             "sleep 1; " +
             "done";
 
-        /// <summary>PID 1's command before its arguments; the container's stdin must be open (and never attached).</summary>
+        /// <summary>PID 1's command before its arguments; the container's stdin should be open (and never attached).</summary>
         public static IList<string> Entrypoint => new List<string> { "/bin/sh", "-c", Launcher, ProcessName, Guard, ForkingLoop };
 
         /// <summary>The arguments PID 1 gets: the deadline (null: none) as epoch seconds and fraction.</summary>
