@@ -180,7 +180,7 @@ namespace Sandbox.Lifecycle
                 Name = name,
                 Image = spec.Image,
                 Entrypoint = DeadlineGuard.Entrypoint,
-                OpenStdin = true,     // the guard sleeps reading it
+                OpenStdin = true,     // where there is no pseudo-terminal, the deadline guard sleeps reading it
                 Cmd = DeadlineGuard.Command(spec.TimeoutSec > 0 ? created + clockOffset + TimeSpan.FromSeconds(spec.TimeoutSec) + GuardGrace : (DateTime?)null),
                 WorkingDir = spec.WorkingDirectory,
                 User = spec.User ?? "",
