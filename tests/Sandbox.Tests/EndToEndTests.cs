@@ -66,7 +66,8 @@ public sealed class EndToEndTests : IDisposable
             Assert.Equal(1L << 30, host.GetProperty("Memory").GetInt64());
             Assert.Equal(100L, host.GetProperty("PidsLimit").GetInt64());
             Assert.False(host.GetProperty("Privileged").GetBoolean());
-            Assert.True(host.GetProperty("Init").GetBoolean());
+            Assert.False(host.GetProperty("Init").GetBoolean());     // the deadline guard is PID 1 itself
+            Assert.True(inspect.RootElement.GetProperty("Config").GetProperty("OpenStdin").GetBoolean());
             Assert.True(host.GetProperty("AutoRemove").GetBoolean());
             Assert.Equal("ALL", Assert.Single(host.GetProperty("CapDrop").EnumerateArray()).GetString());
             Assert.Contains(host.GetProperty("SecurityOpt").EnumerateArray(), o => o.GetString()!.StartsWith("no-new-privileges"));

@@ -17,7 +17,7 @@ namespace Sandbox.Lifecycle
             var host = new HostConfig
             {
                 AutoRemove = true,
-                Init = true,
+                Init = false,     // the deadline guard is PID 1 itself (see DeadlineGuard)
                 Privileged = false,
                 CapDrop = new List<string> { "ALL" },
                 CapAdd = DefaultCapabilities.ToList(),
@@ -68,6 +68,7 @@ namespace Sandbox.Lifecycle
                 Name = name,
                 Image = spec.Image,
                 Entrypoint = DeadlineGuard.Entrypoint,
+                OpenStdin = true,     // where there is no pseudo-terminal, the deadline guard sleeps reading it
                 Cmd = DeadlineGuard.Command(SandboxDeadlines.GuardDeadline(spec.TimeoutSec, createdUtc, engineClockOffset)),
                 WorkingDir = spec.WorkingDirectory,
                 User = spec.User ?? "",

@@ -34,7 +34,7 @@ namespace Sandbox.Lifecycle
                     $"Image '{spec.Image}' has no user '{spec.User}': {message}", spec.User, "Use a uid (such as 1000) or a user that exists in the image.", e);
             if (Regex.IsMatch(message, "executable file not found|no such file or directory", RegexOptions.IgnoreCase))
                 return new SandboxException("ImageNotSupported", SandboxErrorKind.InvalidOperation,
-                    $"Image '{spec.Image}' cannot host a sandbox: {message}", spec.Image, "The image needs /bin/sh, sleep and date (any Linux distribution image or busybox has them).", e);
+                    $"Image '{spec.Image}' cannot host a sandbox: {message}", spec.Image, "The image needs /bin/sh and date (any Linux distribution image or busybox has them); bash or busybox makes its deadline proof against the code inside.", e);
             if ((int)e.StatusCode == 400)
                 return new SandboxException("InvalidSandboxSettings", SandboxErrorKind.InvalidArgument,
                     $"The engine refused the settings for '{name}': {message}", name, null, e);
