@@ -36,10 +36,19 @@ namespace Sandbox.Commands
             var previous = _pipelineQueue;
             _pipelineQueue = queue;
             var task = Task.Run(() => work(_cancel.Token));
-            task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
+            var finished = task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
             try
             {
                 foreach (var action in queue.GetConsumingEnumerable()) action();
+            }
+            catch (Exception)
+            {
+                // The pipeline stopped under the work (Select-Object -First downstream, Ctrl+C, Stop-Job) or a write failed: the
+                // work ends as on Ctrl+C, a command inside the sandbox killed and its code file removed, before this thread
+                // lets the stop go on and nothing waits for the work any more.
+                _cancel.Cancel();
+                finished.Wait();
+                throw;
             }
             finally { _pipelineQueue = previous; }
 
