@@ -149,7 +149,7 @@ namespace Sandbox.Exec
                 var inspect = await InspectAsync(execId, readerDone).ConfigureAwait(false);
                 if (inspect == null || inspect.Running) continue;
 
-                var exitedAt = Stopwatch.GetTimestamp();
+                var exitedAt = activity.Now;
                 var handingOverAtExit = activity.HandingOverTicks();
                 while (!pump.IsCompleted)
                 {

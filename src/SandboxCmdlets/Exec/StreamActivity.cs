@@ -11,17 +11,27 @@ namespace Sandbox.Exec
     sealed class StreamActivity
     {
         readonly object _gate = new object();
+        readonly Func<long> _clock;
         bool _waiting = true;
-        long _waitingSince = Stopwatch.GetTimestamp();
+        long _waitingSince;
         long _handingOverSince;
         long _handingOverTicks;
+
+        /// <param name="clock">Stopwatch timestamps; the default is <see cref="Stopwatch.GetTimestamp"/>.</param>
+        public StreamActivity(Func<long>? clock = null)
+        {
+            _clock = clock ?? Stopwatch.GetTimestamp;
+            _waitingSince = _clock();
+        }
+
+        public long Now => _clock();
 
         public void WaitingForEngine()
         {
             lock (_gate)
             {
                 if (_waiting) return;
-                var now = Stopwatch.GetTimestamp();
+                var now = _clock();
                 _handingOverTicks += now - _handingOverSince;
                 _waiting = true;
                 _waitingSince = now;
@@ -34,7 +44,7 @@ namespace Sandbox.Exec
             {
                 if (!_waiting) return;
                 _waiting = false;
-                _handingOverSince = Stopwatch.GetTimestamp();
+                _handingOverSince = _clock();
             }
         }
 
@@ -44,7 +54,7 @@ namespace Sandbox.Exec
             lock (_gate)
             {
                 if (!_waiting) return TimeSpan.Zero;
-                return Elapsed(Math.Max(_waitingSince, since), Stopwatch.GetTimestamp());
+                return Elapsed(Math.Max(_waitingSince, since), _clock());
             }
         }
 
@@ -53,7 +63,7 @@ namespace Sandbox.Exec
         {
             lock (_gate)
             {
-                var now = Stopwatch.GetTimestamp();
+                var now = _clock();
                 var handingOver = HandingOverTicksAt(now) - handingOverTicksThen;
                 return Elapsed(since + handingOver, now);
             }
@@ -61,7 +71,7 @@ namespace Sandbox.Exec
 
         public long HandingOverTicks()
         {
-            lock (_gate) return HandingOverTicksAt(Stopwatch.GetTimestamp());
+            lock (_gate) return HandingOverTicksAt(_clock());
         }
 
         long HandingOverTicksAt(long now) => _handingOverTicks + (_waiting ? 0 : now - _handingOverSince);
