@@ -158,7 +158,11 @@ namespace Sandbox.Exec
                     await Task.WhenAny(pump, Task.Delay(QuietAfterExit - quiet, readerDone)).ConfigureAwait(false);
                     if (readerDone.IsCancellationRequested) return;
                 }
-                if (!pump.IsCompleted && await TaggedProcessRemainsAsync(containerId, tag, user).ConfigureAwait(false)) detach();
+                if (pump.IsCompleted) return;
+                // The engine may hold this check back until it gives up on the pipe itself (about 2 s after the exit) and
+                // ends the stream: then the stream's end answers first.
+                var remains = TaggedProcessRemainsAsync(containerId, tag, user);
+                if (await Task.WhenAny(remains, pump).ConfigureAwait(false) == remains && await remains.ConfigureAwait(false)) detach();
                 return;
             }
         }
