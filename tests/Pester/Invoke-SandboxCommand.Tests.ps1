@@ -76,6 +76,17 @@ Describe 'Invoke-SandboxCommand' {
             $lines[49999] | Should -Be '50000'
             $lines[-1] | Should -Be 'END'
         }
+
+        It 'gets every line before a background process that holds the output open, and returns while it runs on' {
+            $count = 0
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $lines = Invoke-SandboxCommand -Sandbox $sandbox -ArgumentList 'sh', '-c', 'seq 1 20000; (sleep 49 &); echo END' |
+                ForEach-Object { $count++; if ($count % 5000 -eq 0) { Start-Sleep -Milliseconds 700 }; $_ }
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 30 -Because 'the background sleep of 49 s is not waited for'
+            $lines | Should -HaveCount 20001
+            $lines[-1] | Should -Be 'END'
+            Invoke-SandboxCommand -Sandbox $sandbox 'ps -o args' | Where-Object { $_ -match '^sleep 49' } | Should -Not -BeNullOrEmpty
+        }
     }
 
     Context 'a pipeline that stops early' {
