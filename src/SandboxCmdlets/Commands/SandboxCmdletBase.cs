@@ -66,7 +66,7 @@ namespace Sandbox.Commands
         protected void Post(Action action)
         {
             var queue = _pipelineQueue;
-            if (queue == null) return;
+            if (queue == null || _cancel.IsCancellationRequested) return;
             try { queue.Add(action, _cancel.Token); }
             catch (InvalidOperationException) { /* the work already finished */ }
             catch (OperationCanceledException) { /* Ctrl+C: nobody reads the queue any more */ }
