@@ -93,6 +93,21 @@ Describe 'Invoke-SandboxCode' {
             Get-CodeFolderListing $sandbox | Should -BeNullOrEmpty
         }
 
+        It 'gives a slow consumer every line the code printed' {
+            $count = 0
+            $lines = $sandbox | Invoke-SandboxCode -Language python -Code "for i in range(1, 20001): print(i)" |
+                ForEach-Object { $count++; if ($count % 2000 -eq 0) { Start-Sleep -Milliseconds 700 }; $_ }
+            $lines | Should -HaveCount 20000
+            $lines -join ',' | Should -BeExactly ((1..20000) -join ',')
+        }
+
+        It 'kills the code and removes its code file when Select-Object -First 1 stops the pipeline' {
+            $sandbox | Invoke-SandboxCode -Language python -Code "import itertools`nfor i in itertools.count(): print('forever', i)" |
+                Select-Object -First 1 | Should -Be 'forever 0'
+            Wait-Until -TimeoutSec 10 { -not (Get-CodeProcess $sandbox) } | Should -BeTrue -Because "the code must not run on inside: $(Get-CodeProcess $sandbox)"
+            Get-CodeFolderListing $sandbox | Should -BeNullOrEmpty
+        }
+
         It 'removes its code file after each run and keeps the code folder unlistable to other users' {
             $sandbox | Invoke-SandboxCode -Language python -Code 'print(1)' | Should -Be 1
             $null = $sandbox | Invoke-SandboxCode -Language python -Code 'raise SystemExit(4)'

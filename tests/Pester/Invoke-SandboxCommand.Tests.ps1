@@ -58,6 +58,64 @@ Describe 'Invoke-SandboxCommand' {
         }
     }
 
+    Context 'a slow consumer' {
+        It 'gets every line, in order, from a command that ends long before the consumer does' {
+            $count = 0
+            $lines = Invoke-SandboxCommand -Sandbox $sandbox 'seq 1 20000' |
+                ForEach-Object { $count++; if ($count % 2000 -eq 0) { Start-Sleep -Milliseconds 700 }; $_ }
+            $LASTEXITCODE | Should -Be 0
+            $lines | Should -HaveCount 20000
+            $lines -join ',' | Should -BeExactly ((1..20000) -join ',')
+        }
+
+        It 'gets the last line after one long pause mid-stream' {
+            $count = 0
+            $lines = Invoke-SandboxCommand -Sandbox $sandbox 'sleep 1; seq 1 50000; echo END' |
+                ForEach-Object { $count++; if ($count -eq 5000) { Start-Sleep -Seconds 4 }; $_ }
+            $lines | Should -HaveCount 50001
+            $lines[49999] | Should -Be '50000'
+            $lines[-1] | Should -Be 'END'
+        }
+
+        It 'gets every line before a background process that holds the output open, and returns while it runs on' {
+            $count = 0
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $lines = Invoke-SandboxCommand -Sandbox $sandbox -ArgumentList 'sh', '-c', 'seq 1 20000; (sleep 49 &); echo END' |
+                ForEach-Object { $count++; if ($count % 5000 -eq 0) { Start-Sleep -Milliseconds 700 }; $_ }
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 30 -Because 'the background sleep of 49 s is not waited for'
+            $lines | Should -HaveCount 20001
+            $lines[-1] | Should -Be 'END'
+            Invoke-SandboxCommand -Sandbox $sandbox 'ps -o args' | Where-Object { $_ -match '^sleep 49' } | Should -Not -BeNullOrEmpty
+        }
+    }
+
+    Context 'a pipeline that stops early' {
+        BeforeAll {
+            # Command lines of the sandbox's processes that match the pattern (the ps that lists them excluded).
+            function Get-SandboxProcess([string] $Pattern) {
+                @(Invoke-SandboxCommand -Sandbox $sandbox 'ps -o args' | Where-Object { $_ -match $Pattern -and $_ -notmatch '^ps ' })
+            }
+        }
+
+        It 'kills a shell loop once Select-Object -First 1 has its line' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'while :; do echo loop-41; done' | Select-Object -First 1 | Should -Be 'loop-41'
+            Wait-Until -TimeoutSec 10 { (Get-SandboxProcess 'loop-41').Count -eq 0 } |
+                Should -BeTrue -Because "the loop must not run on inside: $(Get-SandboxProcess 'loop-41')"
+        }
+
+        It 'kills yes, and whatever a command started, once the pipeline has what it wants' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'yes yes-42 | cat' | Select-Object -First 3 | Should -Be 'yes-42', 'yes-42', 'yes-42'
+            Wait-Until -TimeoutSec 10 { (Get-SandboxProcess 'yes-42').Count -eq 0 } |
+                Should -BeTrue -Because "yes must not run on inside: $(Get-SandboxProcess 'yes-42')"
+        }
+
+        It 'leaves no runaway process after several early stops' {
+            foreach ($i in 1..3) { $null = Invoke-SandboxCommand -Sandbox $sandbox -ArgumentList 'yes', 'yes-43' | Select-Object -First 1 }
+            Wait-Until -TimeoutSec 10 { (Get-SandboxProcess 'yes-43').Count -eq 0 } |
+                Should -BeTrue -Because "no yes may run on inside: $(Get-SandboxProcess 'yes-43')"
+        }
+    }
+
     Context 'exit codes' {
         It 'sets $LASTEXITCODE to the exit code' {
             $global:LASTEXITCODE = 99

@@ -113,6 +113,16 @@ Describe 'Jobs: Invoke-SandboxCommand -AsJob' {
         $job | Remove-Job
     }
 
+    It 'gives a slow Receive-Job consumer every line of a large output' {
+        $job = $sandbox | Invoke-SandboxCommand 'seq 1 200000; echo END' -AsJob
+        $count = 0
+        $lines = $job | Receive-Job -Wait -AutoRemoveJob |
+            ForEach-Object { $count++; if ($count % 50000 -eq 0) { Start-Sleep -Milliseconds 500 }; $_ }
+        $lines | Should -HaveCount 200001
+        $lines[199999] | Should -Be '200000'
+        $lines[-1] | Should -Be 'END'
+    }
+
     It 'takes every sandbox from the pipeline into one job' {
         $other = New-Sandbox -Name "$prefix-other"
         $job = $sandbox, $other | Invoke-SandboxCommand 'hostname' -AsJob

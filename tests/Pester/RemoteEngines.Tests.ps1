@@ -235,6 +235,41 @@ Describe 'Remote engines: sandbox life cycle on <Name>' -ForEach $endpoints {
     }
 }
 
+Describe 'Remote engines: a slow consumer and an early stop on <Name>' -ForEach (Get-TestEndpoints -Name Ssh) {
+    BeforeAll {
+        $endpoint = $_
+        $sandbox = Use-TestEndpoint $endpoint { New-Sandbox -DockerHost $DockerHost -Name (New-TestName 'slow-ssh') -Timeout 300 -ErrorAction Stop }
+    }
+
+    AfterAll {
+        Remove-ContainerQuietly $sandbox.Id
+    }
+
+    It 'gives a slow consumer every line, in order, over <Name>' {
+        $count = 0
+        $lines = Use-TestEndpoint $endpoint {
+            $sandbox | Invoke-SandboxCommand 'seq 1 20000' | ForEach-Object { $count++; if ($count % 2000 -eq 0) { Start-Sleep -Milliseconds 700 }; $_ }
+        }
+        $lines | Should -HaveCount 20000
+        $lines -join ',' | Should -BeExactly ((1..20000) -join ',')
+    }
+
+    It 'gets the last line after one long pause mid-stream over <Name>' {
+        $count = 0
+        $lines = Use-TestEndpoint $endpoint {
+            $sandbox | Invoke-SandboxCommand 'sleep 1; seq 1 50000; echo END' | ForEach-Object { $count++; if ($count -eq 5000) { Start-Sleep -Seconds 4 }; $_ }
+        }
+        $lines | Should -HaveCount 50001
+        $lines[-1] | Should -Be 'END'
+    }
+
+    It 'kills the command inside when Select-Object -First 1 stops the pipeline over <Name>' {
+        Use-TestEndpoint $endpoint { $sandbox | Invoke-SandboxCommand 'yes yes-ssh-44' | Select-Object -First 1 } | Should -Be 'yes-ssh-44'
+        $running = { @(docker exec $sandbox.Id ps -o args | Where-Object { $_ -match 'yes-ssh-44' }) }
+        Wait-Until -TimeoutSec 10 { (& $running).Count -eq 0 } | Should -BeTrue -Because "yes must not run on inside: $(& $running)"
+    }
+}
+
 Describe 'Remote engines: across engines' {
     BeforeAll {
         $made = @{}

@@ -55,10 +55,19 @@ namespace Sandbox.Commands
             var previous = _pipelineQueue;
             _pipelineQueue = queue;
             var task = Task.Run(() => work(_cancel.Token));
-            task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
+            var finished = task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
             try
             {
                 foreach (var action in queue.GetConsumingEnumerable()) action();
+            }
+            catch (Exception)
+            {
+                // The pipeline stopped under the work (Select-Object -First downstream, Ctrl+C, Stop-Job) or a write failed: the
+                // work ends as on Ctrl+C, a command inside the sandbox killed and its code file removed, before this thread
+                // lets the stop go on and nothing waits for the work any more.
+                _cancel.Cancel();
+                finished.Wait();
+                throw;
             }
             finally { _pipelineQueue = previous; }
 
@@ -76,7 +85,7 @@ namespace Sandbox.Commands
         protected void Post(Action action)
         {
             var queue = _pipelineQueue;
-            if (queue == null) return;
+            if (queue == null || _cancel.IsCancellationRequested) return;
             try { queue.Add(action, _cancel.Token); }
             catch (InvalidOperationException) { /* the work already finished */ }
             catch (OperationCanceledException) { /* Ctrl+C: nobody reads the queue any more */ }

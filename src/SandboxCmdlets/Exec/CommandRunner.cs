@@ -68,10 +68,10 @@ namespace Sandbox.Exec
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout.Token);
             using var readerDone = new CancellationTokenSource();
 
-            var output = new OutputClock();
-            var pump = PumpAsync(stream, outLines, errLines, output);
+            var activity = new StreamActivity();
+            var pump = PumpAsync(stream, outLines, errLines, activity);
             var detached = false;
-            var watcher = WatchForExitAsync(execId, pump, output, () => { detached = true; stream.Dispose(); }, readerDone.Token);
+            var watcher = WatchForExitAsync(containerId, execId, tag, request.User, pump, activity, () => { detached = true; stream.Dispose(); }, readerDone.Token);
             // Reads ignore cancellation tokens, so the stream is disposed to unblock them.
             using (stop.Token.Register(() => stream.Dispose()))
             {
@@ -112,32 +112,32 @@ namespace Sandbox.Exec
             return outcome;
         }
 
-        static Task PumpAsync(MultiplexedStream stream, LineSplitter stdout, LineSplitter stderr, OutputClock clock) => Task.Run(async () =>
+        /// <summary>
+        /// Reads the engine's stream and hands its lines over; a consumer that lags blocks the handing over, so that this stops
+        /// reading and the engine's stream, not memory, holds the rest.
+        /// </summary>
+        static Task PumpAsync(MultiplexedStream stream, LineSplitter stdout, LineSplitter stderr, StreamActivity activity) => Task.Run(async () =>
         {
             var buffer = new byte[81920];
             while (true)
             {
+                activity.WaitingForEngine();
                 var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None).ConfigureAwait(false);
+                activity.HandingOver();
                 if (read.EOF) return;
-                clock.Touch();
                 if (read.Target == MultiplexedStream.TargetStream.StandardError) stderr.Write(buffer, 0, read.Count);
                 else stdout.Write(buffer, 0, read.Count);
             }
         });
 
-        sealed class OutputClock
-        {
-            long _last = Stopwatch.GetTimestamp();
-            public void Touch() => Interlocked.Exchange(ref _last, Stopwatch.GetTimestamp());
-            public TimeSpan SinceLast => TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - Interlocked.Read(ref _last)) / (double)Stopwatch.Frequency);
-        }
-
         /// <summary>
-        /// A command that leaves a background process ('server &amp;') keeps the output pipe open after it exits, and the engine
-        /// then holds the stream for seconds. Once the process itself has exited, read on while output still flows, and stop
-        /// after a quiet spell: output of the command itself is never cut, only a background process's later chatter.
+        /// A command that leaves a background process keeps the output pipe open after it exits, and the engine then holds the
+        /// stream for seconds. Once the process itself has exited, read on while the engine still sends, and stop reading only
+        /// when its stream has been quiet for a spell (or has flowed for a while) and a process the command started is
+        /// still there to hold the pipe: only that background process's later output is cut. Time the consumer takes to
+        /// accept lines is neither quiet nor flow, and without a background process the stream is read to its end.
         /// </summary>
-        async Task WatchForExitAsync(string execId, Task pump, OutputClock output, Action detach, CancellationToken readerDone)
+        async Task WatchForExitAsync(string containerId, string execId, string tag, string? user, Task pump, StreamActivity activity, Action detach, CancellationToken readerDone)
         {
             // The first look waits 200 ms: most commands are done by then, and an inspect at 50 ms, mid-exec, cost
             // every short command one more request to an engine busy running it.
@@ -149,21 +149,26 @@ namespace Sandbox.Exec
                 var inspect = await InspectAsync(execId, readerDone).ConfigureAwait(false);
                 if (inspect == null || inspect.Running) continue;
 
-                var exited = Stopwatch.StartNew();
-                output.Touch();
-                while (!pump.IsCompleted && exited.Elapsed < TimeSpan.FromSeconds(2))
+                var exitedAt = activity.Now;
+                var handingOverAtExit = activity.HandingOverTicks();
+                while (!pump.IsCompleted)
                 {
-                    var quiet = QuietAfterExit - output.SinceLast;
-                    if (quiet <= TimeSpan.Zero) break;
-                    await Task.WhenAny(pump, Task.Delay(quiet, readerDone)).ConfigureAwait(false);
+                    var quiet = activity.QuietSince(exitedAt);
+                    if (quiet >= QuietAfterExit || activity.StreamTimeSince(exitedAt, handingOverAtExit) >= FlowAfterExit) break;
+                    await Task.WhenAny(pump, Task.Delay(QuietAfterExit - quiet, readerDone)).ConfigureAwait(false);
                     if (readerDone.IsCancellationRequested) return;
                 }
-                if (!pump.IsCompleted) detach();
+                if (pump.IsCompleted) return;
+                // The engine may hold this check back until it gives up on the pipe itself (about 2 s after the exit) and
+                // ends the stream: then the stream's end answers first.
+                var remains = TaggedProcessRemainsAsync(containerId, tag, user);
+                if (await Task.WhenAny(remains, pump).ConfigureAwait(false) == remains && await remains.ConfigureAwait(false)) detach();
                 return;
             }
         }
 
         static readonly TimeSpan QuietAfterExit = TimeSpan.FromMilliseconds(300);
+        static readonly TimeSpan FlowAfterExit = TimeSpan.FromSeconds(2);
 
         async Task<ContainerExecInspectResponse?> InspectAsync(string execId, CancellationToken cancel)
         {
@@ -172,30 +177,24 @@ namespace Sandbox.Exec
             catch (DockerApiException) { return null; }
         }
 
+        /// <summary>A shell loop over the processes that carry this run's tag (the command and anything it started), running <paramref name="action"/> on each pid $n.</summary>
+        static string ForEachTaggedProcess(string tag, string action) =>
+            "for p in /proc/[0-9]*; do " +
+            $"if tr '\\0' '\\n' < $p/environ 2>/dev/null | grep -qx '{TagVariable}={tag}'; then n=${{p#/proc/}}; {action}; fi; " +
+            "done";
+
         /// <summary>Kills every process that carries this run's tag: the command and anything it started.</summary>
-        async Task KillAsync(string containerId, string tag, string? user)
+        Task KillAsync(string containerId, string tag, string? user) =>
+            CaptureAsync(containerId, ForEachTaggedProcess(tag, "kill -9 $n 2>/dev/null"), user);
+
+        /// <summary>
+        /// Whether a process the command started is still alive, and so may hold its output pipe. A sandbox where that cannot
+        /// be told (no /bin/sh) counts as having none: the engine then ends the stream itself, and nothing is cut.
+        /// </summary>
+        async Task<bool> TaggedProcessRemainsAsync(string containerId, string tag, string? user)
         {
-            var script = "for p in /proc/[0-9]*; do " +
-                         $"if tr '\\0' '\\n' < $p/environ 2>/dev/null | grep -qx '{TagVariable}={tag}'; then kill -9 ${{p#/proc/}} 2>/dev/null; fi; " +
-                         "done";
-            try
-            {
-                var exec = await _engine.Client.Exec.CreateContainerExecAsync(containerId, new ContainerExecCreateParameters
-                {
-                    Cmd = new List<string> { "/bin/sh", "-c", script },
-                    AttachStdout = true,
-                    AttachStderr = true,
-                    User = user ?? "",
-                }, CancellationToken.None).ConfigureAwait(false);
-                using var stream = await _engine.Client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), CancellationToken.None).ConfigureAwait(false);
-                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                using (limit.Token.Register(() => stream.Dispose()))
-                {
-                    try { await stream.ReadOutputToEndAsync(CancellationToken.None).ConfigureAwait(false); }
-                    catch (Exception) { /* the kill ran or the sandbox is gone */ }
-                }
-            }
-            catch (Exception) { /* the sandbox may already be gone: nothing is left to kill */ }
+            var found = await CaptureAsync(containerId, ForEachTaggedProcess(tag, "echo $n; break"), user).ConfigureAwait(false);
+            return !string.IsNullOrWhiteSpace(found);
         }
 
         static readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> OomKillsSeen = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
@@ -215,7 +214,7 @@ namespace Sandbox.Exec
             return count > seen;
         }
 
-        async Task<string?> CaptureAsync(string containerId, string script)
+        async Task<string?> CaptureAsync(string containerId, string script, string? user = null)
         {
             try
             {
@@ -224,6 +223,7 @@ namespace Sandbox.Exec
                     Cmd = new List<string> { "/bin/sh", "-c", script },
                     AttachStdout = true,
                     AttachStderr = true,
+                    User = user ?? "",
                 }, CancellationToken.None).ConfigureAwait(false);
                 using var stream = await _engine.Client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), CancellationToken.None).ConfigureAwait(false);
                 using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
