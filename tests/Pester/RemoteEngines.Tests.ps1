@@ -270,6 +270,37 @@ Describe 'Remote engines: a slow consumer and an early stop on <Name>' -ForEach 
     }
 }
 
+Describe 'Remote engines: a paused consumer holds the engine back on <Name>' -ForEach (Get-TestEndpoints) {
+    BeforeAll {
+        $endpoint = $_
+        $sandbox = Use-TestEndpoint $endpoint { New-Sandbox -DockerHost $DockerHost -Name (New-TestName 'backpressure') -Timeout 300 -ErrorAction Stop }
+    }
+
+    AfterAll {
+        Remove-ContainerQuietly $sandbox.Id
+    }
+
+    It 'buffers a bounded amount, not the 100 MB the command writes while the consumer waits, and still delivers every line over <Name>' {
+        $count = 0
+        $growthMB = $null
+        Use-TestEndpoint $endpoint {
+            [GC]::Collect()
+            $before = [GC]::GetTotalMemory($true)
+            $sandbox | Invoke-SandboxCommand "head -c 100000000 /dev/zero | tr '\0' y | fold -w 1000" | ForEach-Object {
+                $count++
+                if ($count -eq 10) {
+                    # Long enough for an engine that is not held back to push all 100 MB into this process.
+                    Start-Sleep -Seconds 5
+                    $growthMB = ([GC]::GetTotalMemory($true) - $before) / 1MB
+                }
+            }
+        }
+        $count | Should -Be 100000
+        Write-Host ('    {0}: memory grew by {1:0.0} MB during the pause' -f $endpoint.Name, $growthMB)
+        $growthMB | Should -BeLessThan 40 -Because 'a slow consumer must hold the engine back (bounded queues), not buffer its output'
+    }
+}
+
 Describe 'Remote engines: across engines' {
     BeforeAll {
         $made = @{}
