@@ -1,1 +1,0 @@
-A:1,fork EXEC:/x
