@@ -110,16 +110,25 @@ namespace Sandbox.Lifecycle
             return (seconds.ToString(CultureInfo.InvariantCulture), millis == 0 ? "0" : "0." + millis.ToString("000", CultureInfo.InvariantCulture));
         }
 
-        /// <summary>A one-file tar holding the deadline, for the engine's archive API.</summary>
-        public static MemoryStream Archive(DateTime? deadlineUtc)
+        /// <summary>What the deadline file holds: whole epoch seconds, rounded up so that PID 1 never acts early (0: none).</summary>
+        public static string FileText(DateTime? deadlineUtc)
         {
             var wholeSeconds = deadlineUtc == null ? 0
                 : ((deadlineUtc.Value.ToUniversalTime() - UnixTime.Epoch).Ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond;
-            var content = Encoding.ASCII.GetBytes(wholeSeconds.ToString(CultureInfo.InvariantCulture) + "\n");
+            return wholeSeconds.ToString(CultureInfo.InvariantCulture) + "\n";
+        }
+
+        /// <summary>A one-file tar holding the deadline, for the engine's archive API.</summary>
+        public static MemoryStream Archive(DateTime? deadlineUtc) => Archive(FileName, FileText(deadlineUtc));
+
+        /// <summary>A one-file tar for the deadline folder.</summary>
+        public static MemoryStream Archive(string name, string text)
+        {
+            var content = Encoding.ASCII.GetBytes(text);
             var buffer = new MemoryStream();
             var tar = new Files.TarWriter(buffer);
             using (var data = new MemoryStream(content))
-                tar.WriteFileAsync(FileName, 0x1A4, DateTime.UtcNow, data, content.Length, null, default).GetAwaiter().GetResult();
+                tar.WriteFileAsync(name, 0x1A4, DateTime.UtcNow, data, content.Length, null, default).GetAwaiter().GetResult();
             tar.FinishAsync(default).GetAwaiter().GetResult();
             buffer.Position = 0;
             return buffer;

@@ -145,8 +145,8 @@ namespace Sandbox.Lifecycle
         /// Moves the deadline to <paramref name="timeoutSec"/> seconds after <paramref name="fromUtc"/> (now when null; 0:
         /// no deadline) in every layer: the file PID 1 watches, this process's knowledge and the object.
         /// </summary>
-        /// <param name="writerId">A deadline writer made beforehand (<see cref="CreateWriterAsync"/>); the caller removes it.</param>
-        public async Task MoveAsync(Sandbox sandbox, int timeoutSec, DateTime? fromUtc, string? writerId, CancellationToken cancel)
+        /// <param name="writer">A deadline writer made beforehand (<see cref="CreateWriterAsync"/>); the caller removes it.</param>
+        public async Task MoveAsync(Sandbox sandbox, int timeoutSec, DateTime? fromUtc, DeadlineWriter? writer, CancellationToken cancel)
         {
             var from = fromUtc ?? DateTime.UtcNow;
             DateTime? engineDeadline = null;
@@ -157,49 +157,99 @@ namespace Sandbox.Lifecycle
                 catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
                 engineDeadline = from + offset + TimeSpan.FromSeconds(timeoutSec);
             }
-            await WriteFileAsync(sandbox, engineDeadline, writerId, cancel).ConfigureAwait(false);
+            await WriteFileAsync(sandbox, engineDeadline, writer, cancel).ConfigureAwait(false);
             sandbox.TimeoutSec = timeoutSec;
             sandbox.ExpiresAt = timeoutSec > 0 ? from.AddSeconds(timeoutSec) : (DateTime?)null;
             sandbox.DeadlineUnknown = false;
             Remember(sandbox);
         }
 
-        /// <summary>A never-started container holding the sandbox's deadline volume read-write; its id.</summary>
-        public async Task<string> CreateWriterAsync(Sandbox sandbox, CancellationToken cancel)
+        /// <summary>
+        /// A never-started container holding the sandbox's deadline volume read-write. With <paramref name="findLocalFolder"/>
+        /// (for a pool member, whose take must be quick) it also looks for the volume's folder on this machine.
+        /// </summary>
+        public async Task<DeadlineWriter> CreateWriterAsync(Sandbox sandbox, bool findLocalFolder, CancellationToken cancel)
         {
             var volume = DeadlineVolumeOf(sandbox);
+            string id;
             try
             {
                 // The writer would otherwise re-create the volume of a sandbox that is gone, unlabelled.
                 await _engine.Client.Containers.InspectContainerAsync(sandbox.Id, cancel).ConfigureAwait(false);
-                return (await _engine.Client.Containers.CreateContainerAsync(ContainerSettings.ForDeadlineWriter(sandbox, volume), cancel).ConfigureAwait(false)).ID;
+                id = (await _engine.Client.Containers.CreateContainerAsync(ContainerSettings.ForDeadlineWriter(sandbox, volume), cancel).ConfigureAwait(false)).ID;
             }
             catch (Exception e) { throw WriteFailure(e, sandbox); }
+            return new DeadlineWriter(id, findLocalFolder ? await LocalFolderAsync(volume, id, cancel).ConfigureAwait(false) : null);
         }
 
-        /// <summary>Removes a deadline writer; one left behind is the sweep's (it carries the module's labels).</summary>
-        public async Task RemoveWriterAsync(string writerId)
+        /// <summary>
+        /// Writing through the engine re-executes the engine to unpack the archive (some 40 ms); a local engine's volume is
+        /// a folder on this machine, written in microseconds. Used only when the folder is seen to be the volume: a token
+        /// written through the engine must show up there (an engine in a VM, or another user's, fails that).
+        /// </summary>
+        async Task<string?> LocalFolderAsync(string volume, string writerId, CancellationToken cancel)
         {
-            try { await _engine.Client.Containers.RemoveContainerAsync(writerId, new ContainerRemoveParameters { Force = true }, CancellationToken.None).ConfigureAwait(false); }
+            if (!_engine.Endpoint.IsLocal) return null;
+            try
+            {
+                var folder = (await _engine.Client.Volumes.InspectAsync(volume, cancel).ConfigureAwait(false)).Mountpoint;
+                if (string.IsNullOrEmpty(folder) || !System.IO.Directory.Exists(folder)) return null;
+                var token = Guid.NewGuid().ToString("N");
+                using (var archive = DeadlineGuard.Archive(ProbeFileName, token))
+                    await _engine.Client.Containers.ExtractArchiveToContainerAsync(writerId, new CopyToContainerParameters { Path = DeadlineGuard.Folder }, archive, cancel).ConfigureAwait(false);
+                var probe = System.IO.Path.Combine(folder, ProbeFileName);
+                var seen = System.IO.File.Exists(probe) && System.IO.File.ReadAllText(probe).Trim() == token;
+                System.IO.File.Delete(probe);
+                return seen ? folder : null;
+            }
+            catch (Exception) { return null; /* no access to the folder (another user's engine): the engine writes instead */ }
+        }
+
+        const string ProbeFileName = ".probe";
+
+        /// <summary>Removes a deadline writer; one left behind is the sweep's (it carries the module's labels).</summary>
+        public async Task RemoveWriterAsync(DeadlineWriter writer)
+        {
+            try { await _engine.Client.Containers.RemoveContainerAsync(writer.ContainerId, new ContainerRemoveParameters { Force = true }, CancellationToken.None).ConfigureAwait(false); }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { }
         }
 
-        async Task WriteFileAsync(Sandbox sandbox, DateTime? engineDeadline, string? writerId, CancellationToken cancel)
+        async Task WriteFileAsync(Sandbox sandbox, DateTime? engineDeadline, DeadlineWriter? given, CancellationToken cancel)
         {
-            var writer = writerId ?? await CreateWriterAsync(sandbox, cancel).ConfigureAwait(false);
+            if (given?.LocalFolder is string folder && TryWriteLocally(folder, engineDeadline)) return;
+            var writer = given ?? await CreateWriterAsync(sandbox, findLocalFolder: false, cancel).ConfigureAwait(false);
             try
             {
                 using var archive = DeadlineGuard.Archive(engineDeadline);
-                await _engine.Client.Containers.ExtractArchiveToContainerAsync(writer, new CopyToContainerParameters { Path = DeadlineGuard.Folder }, archive, cancel).ConfigureAwait(false);
+                await _engine.Client.Containers.ExtractArchiveToContainerAsync(writer.ContainerId, new CopyToContainerParameters { Path = DeadlineGuard.Folder }, archive, cancel).ConfigureAwait(false);
             }
             catch (Exception e) { throw WriteFailure(e, sandbox); }
             finally
             {
-                if (writerId == null)
+                if (given == null)
                 {
                     try { await RemoveWriterAsync(writer).ConfigureAwait(false); }
                     catch (Exception) { /* labelled as the module's helper: the next sweep removes it */ }
                 }
+            }
+        }
+
+        /// <summary>Written beside it and renamed over it, so that PID 1 never reads half a file; false: let the engine write.</summary>
+        static bool TryWriteLocally(string folder, DateTime? engineDeadline)
+        {
+            var target = System.IO.Path.Combine(folder, DeadlineGuard.FileName);
+            var temporary = System.IO.Path.Combine(folder, "." + DeadlineGuard.FileName + "." + Guid.NewGuid().ToString("N"));
+            try
+            {
+                System.IO.File.WriteAllText(temporary, DeadlineGuard.FileText(engineDeadline));
+                if (System.IO.File.Exists(target)) System.IO.File.Replace(temporary, target, null);
+                else System.IO.File.Move(temporary, target);
+                return true;
+            }
+            catch (Exception)
+            {
+                try { System.IO.File.Delete(temporary); } catch (Exception) { /* the volume goes with its sandbox */ }
+                return false;
             }
         }
 

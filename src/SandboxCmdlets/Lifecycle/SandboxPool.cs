@@ -27,8 +27,8 @@ namespace Sandbox.Lifecycle
         {
             public Sandbox Sandbox = null!;
             public DateTime IdleDeadline;
-            /// <summary>The never-started container that writes this member's deadline file when it is taken.</summary>
-            public string WriterId = "";
+            /// <summary>What writes this member's deadline file when it is taken.</summary>
+            public DeadlineWriter Writer = null!;
         }
 
         /// <summary>How often a hand-over is tried before the member is given up and New-Sandbox makes a fresh sandbox.</summary>
@@ -115,14 +115,14 @@ namespace Sandbox.Lifecycle
         async Task FillOneAsync()
         {
             Sandbox created;
-            string writerId;
+            DeadlineWriter writer;
             try
             {
                 // Never cancelled: a create cut off mid-call can leave a container the pool never learns of. Stopping
                 // waits for it instead, and removes what it made.
                 var manager = await SandboxManager.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
                 created = await manager.CreateAsync(NewMemberSpec(), null, null, CancellationToken.None).ConfigureAwait(false);
-                try { writerId = await manager.Deadlines.CreateWriterAsync(created, CancellationToken.None).ConfigureAwait(false); }
+                try { writer = await manager.Deadlines.CreateWriterAsync(created, findLocalFolder: true, CancellationToken.None).ConfigureAwait(false); }
                 catch (Exception)
                 {
                     await manager.Remover.RemoveAfterFailedCreateAsync(created.Id, null).ConfigureAwait(false);
@@ -150,9 +150,9 @@ namespace Sandbox.Lifecycle
             {
                 _filling--;
                 kept = !_stopped;
-                if (kept) _waiting.Add(new Member { Sandbox = created, IdleDeadline = created.ExpiresAt ?? DateTime.MaxValue, WriterId = writerId });
+                if (kept) _waiting.Add(new Member { Sandbox = created, IdleDeadline = created.ExpiresAt ?? DateTime.MaxValue, Writer = writer });
             }
-            if (!kept) await RemoveQuietlyAsync(new Member { Sandbox = created, WriterId = writerId }).ConfigureAwait(false);
+            if (!kept) await RemoveQuietlyAsync(new Member { Sandbox = created, Writer = writer }).ConfigureAwait(false);
             else Fill();
         }
 
@@ -199,7 +199,7 @@ namespace Sandbox.Lifecycle
             {
                 try
                 {
-                    await manager.Deadlines.MoveAsync(sandbox, timeoutSec, takenAt, member.WriterId, CancellationToken.None).ConfigureAwait(false);
+                    await manager.Deadlines.MoveAsync(sandbox, timeoutSec, takenAt, member.Writer, CancellationToken.None).ConfigureAwait(false);
                     sandbox.InPool = false;
                     failure = null;
                     break;
@@ -214,7 +214,7 @@ namespace Sandbox.Lifecycle
                 RecordError(failure);
             }
             // The writer's work is done either way; removing it is not the caller's wait.
-            _ = failure == null ? RemoveWriterQuietlyAsync(manager, member.WriterId) : RemoveQuietlyAsync(member);
+            _ = failure == null ? RemoveWriterQuietlyAsync(manager, member.Writer) : RemoveQuietlyAsync(member);
             return failure;
         }
 
@@ -280,14 +280,14 @@ namespace Sandbox.Lifecycle
             {
                 var manager = await SandboxManager.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
                 await manager.Remover.RemoveAsync(member.Sandbox, CancellationToken.None).ConfigureAwait(false);
-                await RemoveWriterQuietlyAsync(manager, member.WriterId).ConfigureAwait(false);
+                await RemoveWriterQuietlyAsync(manager, member.Writer).ConfigureAwait(false);
             }
             catch (Exception e) { RecordError($"Could not remove '{member.Sandbox.Name}' of pool '{Name}' (PID 1 ends it at its idle deadline): {SandboxException.FromUnexpected(e).Message}"); }
         }
 
-        static async Task RemoveWriterQuietlyAsync(SandboxManager manager, string writerId)
+        static async Task RemoveWriterQuietlyAsync(SandboxManager manager, DeadlineWriter writer)
         {
-            try { await manager.Deadlines.RemoveWriterAsync(writerId).ConfigureAwait(false); }
+            try { await manager.Deadlines.RemoveWriterAsync(writer).ConfigureAwait(false); }
             catch (Exception) { /* labelled as the module's helper: a sweep removes it once its sandbox is gone */ }
         }
 
