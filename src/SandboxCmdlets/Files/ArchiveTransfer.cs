@@ -13,22 +13,6 @@ using Sandbox.Lifecycle;
 
 namespace Sandbox.Files
 {
-    public sealed class TransferProgress
-    {
-        public string CurrentPath { get; set; } = "";
-        public long BytesDone { get; set; }
-        /// <summary>-1 when the engine does not say how much is coming.</summary>
-        public long BytesTotal { get; set; } = -1;
-        public int FilesDone { get; set; }
-    }
-
-    public sealed class TransferResult
-    {
-        public int Files { get; set; }
-        public long Bytes { get; set; }
-        public List<string> Written { get; } = new List<string>();
-        public List<(string Entry, string Reason)> Skipped { get; } = new List<(string, string)>();
-    }
 
     /// <summary>Moves files in and out of a sandbox as tar streams through the engine's archive API.</summary>
     public sealed class ArchiveTransfer
@@ -382,67 +366,5 @@ namespace Sandbox.Files
             new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists.", containerId, null, e);
 
         public static bool IsDirectory(ContainerPathStatResponse stat) => (stat.Mode & GoModeDir) != 0;
-    }
-
-    /// <summary>
-    /// Reports progress at most ten times a second: a report per buffer became a
-    /// WriteProgress per 80 KiB on the pipeline thread, which cost a 100 MiB copy about as much as moving the bytes.
-    /// </summary>
-    sealed class ProgressThrottle
-    {
-        static readonly long Interval = System.Diagnostics.Stopwatch.Frequency / 10;
-        readonly IProgress<TransferProgress>? _progress;
-        readonly TransferProgress _state;
-        long _last;
-        bool _unreported;
-
-        public ProgressThrottle(IProgress<TransferProgress>? progress, TransferProgress state) { _progress = progress; _state = state; }
-
-        public void Changed()
-        {
-            if (_progress == null) return;
-            var now = System.Diagnostics.Stopwatch.GetTimestamp();
-            if (now - _last < Interval)
-            {
-                _unreported = true;
-                return;
-            }
-            _last = now;
-            _unreported = false;
-            _progress.Report(_state);
-        }
-
-        /// <summary>
-        /// Reports the last change the throttle held back, so that every copy ends on a record of all its bytes,
-        /// however fast it went.
-        /// </summary>
-        public void Finished()
-        {
-            if (_progress == null || !_unreported) return;
-            _unreported = false;
-            _progress.Report(_state);
-        }
-    }
-
-    /// <summary>POSIX path helpers for paths inside the sandbox, whatever the client's OS.</summary>
-    public static class ContainerPath
-    {
-        public static string Combine(string a, string b) => b.StartsWith("/", StringComparison.Ordinal) ? b : a.TrimEnd('/') + "/" + b;
-
-        public static string Parent(string path)
-        {
-            var trimmed = path.TrimEnd('/');
-            var slash = trimmed.LastIndexOf('/');
-            return slash <= 0 ? "/" : trimmed.Substring(0, slash);
-        }
-
-        public static string Name(string path)
-        {
-            var trimmed = path.TrimEnd('/');
-            return trimmed.Substring(trimmed.LastIndexOf('/') + 1);
-        }
-
-        public static string Resolve(string workingDirectory, string path) =>
-            path.StartsWith("/", StringComparison.Ordinal) ? path : Combine(workingDirectory, path.StartsWith("./", StringComparison.Ordinal) ? path.Substring(2) : path);
     }
 }

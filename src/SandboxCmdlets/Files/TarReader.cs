@@ -8,17 +8,6 @@ using System.Threading.Tasks;
 
 namespace Sandbox.Files
 {
-    public enum TarEntryType { File, Directory, Symlink, HardLink, Other }
-
-    public sealed class TarEntry
-    {
-        public string Name { get; internal set; } = "";
-        public TarEntryType Type { get; internal set; }
-        public long Size { get; internal set; }
-        public int Mode { get; internal set; }
-        public DateTime Modified { get; internal set; }
-        public string? LinkTarget { get; internal set; }
-    }
 
     /// <summary>Reads ustar, GNU and PAX entries from a forward-only stream (what the engine's archive API sends).</summary>
     public sealed class TarReader

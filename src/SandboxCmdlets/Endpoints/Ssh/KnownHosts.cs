@@ -7,7 +7,6 @@ using System.Text;
 
 namespace Sandbox.Endpoints.Ssh
 {
-    public enum HostKeyVerdict { Trusted, Unknown, Changed, Revoked }
 
     /// <summary>OpenSSH's known_hosts: plain and hashed (|1|salt|hash) host patterns, [host]:port, negation, @revoked.</summary>
     public sealed class KnownHosts

@@ -1,0 +1,4 @@
+namespace Sandbox.Endpoints.Ssh
+{
+    public enum HostKeyVerdict { Trusted, Unknown, Changed, Revoked }
+}

@@ -1,0 +1,4 @@
+namespace Sandbox.Files
+{
+    public enum TarEntryType { File, Directory, Symlink, HardLink, Other }
+}
