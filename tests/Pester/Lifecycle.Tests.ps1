@@ -181,6 +181,33 @@ Import-Module `$env:SANDBOX_MODULE_PATH
     }
 }
 
+Describe 'A moved deadline counts in every state' {
+    It 'a paused sandbox that Set-Sandbox extended past its label deadline is not expired' {
+        $sandbox = New-Sandbox -Name (New-TestName 'paused') -Timeout 3
+        try {
+            $sandbox | Set-Sandbox -Timeout 120
+            $labelDeadline = [DateTimeOffset]::FromUnixTimeSeconds([long](Get-ContainerLabel $sandbox.Id 'io.sandbox.expires') + 1).UtcDateTime
+            docker pause $sandbox.Id | Out-Null
+            Wait-Until { [datetime]::UtcNow -gt $labelDeadline } -TimeoutSec 10 | Should -BeTrue
+            $work = New-Item -ItemType Directory -Force -Path (Join-Path $TestDrive 'paused')
+            $resultFile = Join-Path $work 'result.json'
+            # Another process, which knows only the labels and the deadline file.
+            $child = Start-ChildPwsh -WorkFolder $work -Script @"
+Import-Module `$env:SANDBOX_MODULE_PATH
+`$removed = @(Stop-Sandbox -Expired -PassThru -Confirm:`$false)
+@{ Removed = @(`$removed | ForEach-Object Name) } | ConvertTo-Json | Set-Content -LiteralPath '$resultFile'
+"@
+            $child.WaitForExit(60000) | Should -BeTrue
+            (Get-Content -LiteralPath $resultFile -Raw | ConvertFrom-Json).Removed | Should -Not -Contain $sandbox.Name
+            Test-ContainerExists $sandbox.Id | Should -BeTrue
+        }
+        finally {
+            docker unpause $sandbox.Id *> $null
+            $sandbox | Stop-Sandbox -ErrorAction SilentlyContinue
+        }
+    }
+}
+
 Describe 'Pools keep their word' {
     It 'a hand-over that keeps failing gives a fresh sandbox with the deadline asked for, and says so' {
         $proxy = Start-FaultProxy -Arguments '--fail', 'PUT /containers/[^/]+/archive'

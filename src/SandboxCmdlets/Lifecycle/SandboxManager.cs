@@ -136,9 +136,11 @@ namespace Sandbox.Lifecycle
             {
                 var list = await Client.Containers.ListContainersAsync(parameters, cancel).ConfigureAwait(false);
                 var sandboxes = list.Select(c => Attach(SandboxMapper.FromList(c, Host))).OrderBy(s => s.CreatedAt).ToList();
-                // Labels cannot change, so a sandbox whose label deadline has passed but that still runs may have been
-                // given more time: its real deadline is in the file its PID 1 watches.
-                await Task.WhenAll(sandboxes.Where(s => s.IsExpired && s.State == "running").Select(s => Deadlines.RefreshAsync(s, cancel))).ConfigureAwait(false);
+                // Labels cannot change, so a sandbox whose label deadline has passed but that still exists may have been
+                // given more time: its real deadline is in the file its PID 1 watches. Whatever its state (running, paused,
+                // or created and about to start): only a deadline known to have passed counts.
+                await Task.WhenAll(sandboxes.Where(s => s.IsExpired && s.Labels.ContainsKey(SandboxLabels.DeadlineVolume))
+                    .Select(s => Deadlines.RefreshAsync(s, cancel))).ConfigureAwait(false);
                 await MarkPoolMembersAsync(sandboxes, cancel).ConfigureAwait(false);
                 return sandboxes;
             }
