@@ -523,7 +523,9 @@ Move-Item -LiteralPath '$($script:SweepResult).tmp' -Destination '$($script:Swee
                 param([string] $What, [long] $LabelExpires, [long] $FileDeadline)
                 $name = New-TestName $What
                 $volume = "$name-deadline-test"
-                docker volume create --label io.sandbox.deadline-volume=true $volume | Out-Null
+                # Not labelled as a deadline volume: a sweep of this process prunes labelled ones that no container uses,
+                # which this one is until the leftover starts (AfterAll removes it by name).
+                docker volume create $volume | Out-Null
                 docker run --rm -v "${volume}:/run/sandbox" (Get-TestImage) sh -c "echo $FileDeadline > /run/sandbox/deadline" | Out-Null
                 docker run -d --name $name --label io.sandbox.managed=true --label "io.sandbox.expires=$LabelExpires" `
                     --label io.sandbox.timeout=60 --label 'io.sandbox.owner=elsewhere:1' --label io.sandbox.workdir=/workspace `
