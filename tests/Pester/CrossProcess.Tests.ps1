@@ -43,7 +43,7 @@ Start-Sleep -Seconds 120
         }
         finally {
             if ($childPid) { Stop-Process -Id $childPid -Force -ErrorAction SilentlyContinue }
-            if (-not $child.HasExited) { $child.Kill() }
+            if (-not $child.HasExited) { $child.Kill($true) }
         }
     }
 

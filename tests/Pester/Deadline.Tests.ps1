@@ -148,7 +148,7 @@ Start-Sleep -Seconds 120
         }
         finally {
             if ($script:RealPid) { Stop-Process -Id $script:RealPid -Force -ErrorAction SilentlyContinue }
-            if (-not $script:Child.HasExited) { $script:Child.Kill() }
+            if (-not $script:Child.HasExited) { $script:Child.Kill($true) }
         }
 
         if ($script:Ready) {

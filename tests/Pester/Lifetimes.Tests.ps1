@@ -93,7 +93,7 @@ Start-Sleep -Seconds 120
                     Should -BeTrue -Because 'the sandbox must be gone 8 s after creation although its pwsh was killed'
             }
             finally {
-                if (-not $child.HasExited) { $child.Kill() }
+                if (-not $child.HasExited) { $child.Kill($true) }
                 Import-Module $env:SANDBOX_MODULE_PATH -Global -Force
             }
         }

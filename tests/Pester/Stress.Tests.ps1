@@ -361,7 +361,7 @@ Start-Sleep -Seconds 120
             }
             finally {
                 if ($realPid) { Stop-Process -Id $realPid -Force -ErrorAction SilentlyContinue }
-                if (-not $child.HasExited) { $child.Kill() }
+                if (-not $child.HasExited) { $child.Kill($true) }
             }
         }
 
@@ -428,7 +428,7 @@ Move-Item -LiteralPath '$($script:SweepResult).tmp' -Destination '$($script:Swee
         }
 
         AfterAll {
-            if ($script:SweepChild -and -not $script:SweepChild.HasExited) { $script:SweepChild.Kill() }
+            if ($script:SweepChild -and -not $script:SweepChild.HasExited) { $script:SweepChild.Kill($true) }
         }
 
         It 'shows the moved deadline: Set-Sandbox -PassThru and Get-Sandbox give the new ExpiresAt, labels keep the first' {
@@ -594,7 +594,7 @@ while (`$global:expired -notcontains `$sandbox.Name -and [datetime]::UtcNow -lt 
                 Remove-Event -SourceIdentifier $id -ErrorAction SilentlyContinue
             }
             Get-Event -ErrorAction SilentlyContinue | Where-Object SourceIdentifier -Like 'Sandbox.*' | Remove-Event
-            if ($script:HookChild -and -not $script:HookChild.HasExited) { $script:HookChild.Kill() }
+            if ($script:HookChild -and -not $script:HookChild.HasExited) { $script:HookChild.Kill($true) }
         }
 
         It 'raises Sandbox.Stopped with the sandbox when Stop-Sandbox removes it' {
@@ -849,7 +849,7 @@ Invoke-SandboxCommand -Sandbox `$sandbox "head -c 209715200 /dev/zero | tr '\0' 
                 $r.Peak | Should -BeLessThan 400MB -Because 'output must not pile up in memory'
             }
             finally {
-                if (-not $child.HasExited) { $child.Kill() }
+                if (-not $child.HasExited) { $child.Kill($true) }
                 docker rm -f $name *> $null
             }
         }
