@@ -34,13 +34,13 @@ namespace Sandbox.Commands
             if (spec.CodePath == null)
                 throw new SandboxException("BuildPathRequired", SandboxErrorKind.InvalidArgument,
                     "-Build needs the folder to build: give -Path (or -ProjectId, whose folder is ./projects/<id>).", null);
-            if (CopyPath)
+            if (CopyPath || PathAccessGiven)
                 throw new SandboxException("BuildWithCopyPath", SandboxErrorKind.InvalidArgument,
-                    "With -Build the code is already in the image at /workspace; leave out -CopyPath.", Path);
+                    $"With -Build the code is already in the image at /workspace; leave out {(CopyPath ? "-CopyPath" : "-PathAccess")}.", Path);
             if (BaseImage != null) ImageReference.Validate(BaseImage.Trim());
             _buildFolder = spec.CodePath;
+            spec.BuiltFrom = spec.CodePath;
             spec.CodePath = null;
-            spec.CopyCode = false;
         }
 
         /// <summary>Builds (or finds already built) the image of the code folder and makes it the sandbox's image.</summary>

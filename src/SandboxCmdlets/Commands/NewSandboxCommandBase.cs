@@ -23,6 +23,9 @@ namespace Sandbox.Commands
         public SwitchParameter CopyPath { get; set; }
 
         [Parameter]
+        public SandboxPathAccess PathAccess { get; set; } = SandboxPathAccess.ReadWrite;
+
+        [Parameter]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(SandboxProjectIdCompleter))]
         public string? ProjectId { get; set; }
@@ -122,7 +125,7 @@ namespace Sandbox.Commands
 
             if (spec.ProjectId != null)
             {
-                var running = Run(c => manager.ListAsync(c, spec.ProjectId)).Where(s => s.State == "running" || s.State == "created").ToList();
+                var running = Run(c => manager.ListAsync(c, spec.ProjectId)).Where(s => s.EngineState == "running" || s.EngineState == "created").ToList();
                 if (running.Count > 0)
                 {
                     if (Reuse)
@@ -202,7 +205,7 @@ namespace Sandbox.Commands
                 ProjectId = ProjectId?.Trim(),
                 TimeoutSec = Timeout,
                 NetworkMode = NetworkMode.Trim(),
-                CopyCode = CopyPath,
+                CodeAccess = RequestedPathAccess(),
                 User = User?.Trim(),
                 ReadOnlyRoot = ReadOnly,
             };
@@ -212,12 +215,18 @@ namespace Sandbox.Commands
             if (Name != null) SandboxNames.Validate(Name);
             ImageReference.Validate(spec.Image);
 
-            spec.CodePath = ResolveCodePath(spec.ProjectId, endpoint);
-            if (CopyPath && spec.CodePath == null)
-                throw new SandboxException("PathRequired", SandboxErrorKind.InvalidArgument, "-CopyPath needs -Path (or -ProjectId) to name the folder to copy.", null);
-            if (spec.CodePath != null && !CopyPath && !endpoint.IsLocal)
-                spec.CopyCode = true;
+            spec.CodePath = ResolveCodePath(spec.ProjectId, endpoint, spec);
+            if (spec.CodePath == null && (CopyPath || PathAccessGiven))
+                throw new SandboxException("PathRequired", SandboxErrorKind.InvalidArgument,
+                    $"{(CopyPath ? "-CopyPath" : "-PathAccess")} needs -Path (or -ProjectId) to name the folder for /workspace.", null);
+            if (spec.CodePath != null && spec.CodeAccess != SandboxPathAccess.Copy && !endpoint.IsLocal)
+            {
+                WriteVerbose($"{endpoint.Host} is a remote engine, which cannot mount a folder of this machine: '{spec.CodePath}' is copied in instead" +
+                    (spec.CodeAccess == SandboxPathAccess.ReadOnly ? ", which leaves it untouched as -PathAccess ReadOnly would, but the copy is writable." : "; changes inside do not come back."));
+                spec.CodeAccess = SandboxPathAccess.Copy;
+            }
             if (Build || BaseImage != null) TakeBuildFolder(spec);
+            if (spec.CodePath != null) WriteVerbose($"/workspace: {WorkspaceInWords(spec)}.");
 
             spec.Limits = LimitsFrom(Limits, Memory, Cpus, PidsLimit);
 
@@ -226,7 +235,26 @@ namespace Sandbox.Commands
             return spec;
         }
 
-        string? ResolveCodePath(string? projectId, DockerEndpoint endpoint)
+        bool PathAccessGiven => MyInvocation.BoundParameters.ContainsKey(nameof(PathAccess));
+
+        /// <summary>-CopyPath is -PathAccess Copy; both may be given only when they agree.</summary>
+        SandboxPathAccess RequestedPathAccess()
+        {
+            if (CopyPath && PathAccessGiven && PathAccess != SandboxPathAccess.Copy)
+                throw new SandboxException("ConflictingPathAccess", SandboxErrorKind.InvalidArgument,
+                    $"-CopyPath copies the folder in, and -PathAccess {PathAccess} mounts it; use one of them.", Path);
+            return CopyPath ? SandboxPathAccess.Copy : PathAccess;
+        }
+
+        static string WorkspaceInWords(SandboxSpec spec) => spec.WorkspaceMode switch
+        {
+            WorkspaceModes.MountedReadWrite => $"'{spec.CodePath}' is mounted read-write: what the sandbox writes there (as root, unless -User) lands in the folder; -PathAccess ReadOnly or -CopyPath leave it untouched",
+            WorkspaceModes.MountedReadOnly => $"'{spec.CodePath}' is mounted read-only",
+            WorkspaceModes.Copied => $"'{spec.CodePath}' is copied in; the folder stays untouched",
+            _ => spec.WorkspaceMode,
+        };
+
+        string? ResolveCodePath(string? projectId, DockerEndpoint endpoint, SandboxSpec spec)
         {
             string folder;
             if (Path != null)
@@ -242,12 +270,16 @@ namespace Sandbox.Commands
                     throw new SandboxException("InvalidProjectId", SandboxErrorKind.InvalidArgument,
                         $"Project id '{projectId}' cannot name a folder under ./projects. Use letters, digits, '-', '_' and '.'.", projectId);
                 folder = System.IO.Path.Combine(SessionState.Path.CurrentFileSystemLocation.ProviderPath, "projects", projectId);
+                var existed = Directory.Exists(folder);
                 try { Directory.CreateDirectory(folder); }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
                 {
                     throw new SandboxException("InvalidProjectId", SandboxErrorKind.InvalidArgument,
                         $"The folder for project '{(projectId.Length > 40 ? projectId.Substring(0, 40) + "..." : projectId)}' cannot be made: {e.Message} Use a shorter project id, or -Path.", projectId);
                 }
+                spec.CodeIsProjectFolder = true;
+                WriteVerbose($"-ProjectId without -Path: the code folder of project '{projectId}' is '{folder}' (./projects/{projectId} in the current folder, " +
+                    (existed ? "which was already there)." : "made just now).") + " Give -Path to use another folder.");
             }
             else return null;
 

@@ -23,6 +23,11 @@ namespace Sandbox.Lifecycle
             }
         }
 
+        public bool Contains(string id)
+        {
+            lock (_ids) return _ids.Contains(id);
+        }
+
         public int Count { get { lock (_ids) return _ids.Count; } }
 
         public void Clear()

@@ -39,7 +39,7 @@ namespace Sandbox.Lifecycle
 
             var bindsCode = spec.CodePath != null && !spec.CopyCode;
             if (bindsCode)
-                host.Binds = new List<string> { $"{spec.CodePath}:{spec.WorkingDirectory}:rw" };
+                host.Binds = new List<string> { $"{spec.CodePath}:{spec.WorkingDirectory}:{(spec.CodeAccess == SandboxPathAccess.ReadOnly ? "ro" : "rw")}" };
             if (spec.ReadOnlyRoot)
             {
                 host.ReadonlyRootfs = true;

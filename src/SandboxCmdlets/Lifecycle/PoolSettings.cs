@@ -19,6 +19,7 @@ namespace Sandbox.Lifecycle
             if (spec.Name != null) return "-Name";
             if (spec.ProjectId != null) return "-ProjectId";
             if (spec.CodePath != null) return "-Path";
+            if (spec.BuiltFrom != null) return "-Build";
             if (spec.Ports.Count > 0) return "-Port";
             return null;
         }
@@ -29,7 +30,8 @@ namespace Sandbox.Lifecycle
             var l = spec.Limits;
             var parts = new List<string>
             {
-                endpoint.CacheKey, NormalizeImage(spec.Image), spec.WorkingDirectory, spec.NetworkMode, spec.User ?? "", spec.ReadOnlyRoot ? "ro" : "rw",
+                endpoint.CacheKey, NormalizeImage(spec.Image), spec.WorkingDirectory, spec.WorkspaceMode, spec.CodePath ?? spec.BuiltFrom ?? "",
+                spec.NetworkMode, spec.User ?? "", spec.ReadOnlyRoot ? "ro" : "rw",
                 Invariant(l.Memory), Invariant(l.MemorySwap), Invariant(l.MemoryReservation), Invariant(l.MemorySwappiness), Invariant(l.NanoCpus),
                 Invariant(l.CpuQuota), Invariant(l.CpuPeriod), Invariant(l.CpuShares), l.CpusetCpus ?? "", l.CpusetMems ?? "", Invariant(l.PidsLimit),
                 Invariant(l.ShmSize), Invariant(l.BlkioWeight), Invariant(l.OomKillDisable),

@@ -16,6 +16,10 @@ namespace Sandbox.Lifecycle
         public const string Version = Prefix + "version";
         public const string WorkDir = Prefix + "workdir";
         public const string CodePath = Prefix + "codepath";
+        /// <summary>How /workspace was made: one of <see cref="WorkspaceModes"/>.</summary>
+        public const string Workspace = Prefix + "workspace";
+        /// <summary>"true" when the code folder is the ./projects/&lt;id&gt; that -ProjectId chose.</summary>
+        public const string ProjectFolder = Prefix + "projectfolder";
         public const string Memory = Prefix + "memory";
         public const string NanoCpus = Prefix + "nanocpus";
         public const string PidsLimit = Prefix + "pids";
@@ -56,13 +60,15 @@ namespace Sandbox.Lifecycle
                 [Owner] = $"{Environment.MachineName}:{CurrentProcessId}",
                 [Version] = ModuleVersion,
                 [WorkDir] = spec.WorkingDirectory,
+                [Workspace] = spec.WorkspaceMode,
                 [Memory] = spec.Limits.Memory.ToString(CultureInfo.InvariantCulture),
                 [NanoCpus] = spec.Limits.NanoCpus.ToString(CultureInfo.InvariantCulture),
                 [PidsLimit] = (spec.Limits.PidsLimit ?? 0).ToString(CultureInfo.InvariantCulture),
                 [Network] = spec.NetworkMode,
             };
             if (!string.IsNullOrEmpty(spec.ProjectId)) labels[Project] = spec.ProjectId!;
-            if (!string.IsNullOrEmpty(spec.CodePath)) labels[CodePath] = spec.CodePath!;
+            if ((spec.CodePath ?? spec.BuiltFrom) is string codePath && codePath.Length > 0) labels[CodePath] = codePath;
+            if (spec.CodeIsProjectFolder) labels[ProjectFolder] = "true";
             if (!string.IsNullOrEmpty(spec.User)) labels[User] = spec.User!;
             if (spec.ReadOnlyRoot) labels[ReadOnly] = "true";
             if (!string.IsNullOrEmpty(spec.Pool)) labels[Pool] = spec.Pool!;

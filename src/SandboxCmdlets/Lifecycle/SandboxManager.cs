@@ -155,7 +155,7 @@ namespace Sandbox.Lifecycle
         public async Task<(Sandbox[] Expired, Sandbox[] Unknown)> ListExpiredAsync(CancellationToken cancel)
         {
             var sandboxes = await ListAsync(cancel).ConfigureAwait(false);
-            var running = sandboxes.Where(s => !s.IsExpired && s.State == "running" && s.Labels.ContainsKey(SandboxLabels.DeadlineVolume));
+            var running = sandboxes.Where(s => !s.IsExpired && s.EngineState == "running" && s.Labels.ContainsKey(SandboxLabels.DeadlineVolume));
             await Task.WhenAll(running.Select(s => Deadlines.RefreshAsync(s, cancel))).ConfigureAwait(false);
             return (sandboxes.Where(SandboxDeadlines.IsKnownPassed).ToArray(), sandboxes.Where(s => s.DeadlineUnknown).ToArray());
         }
@@ -166,7 +166,7 @@ namespace Sandbox.Lifecycle
         /// </summary>
         async Task MarkPoolMembersAsync(IEnumerable<Sandbox> sandboxes, CancellationToken cancel)
         {
-            await Task.WhenAll(sandboxes.Where(s => s.Pool != null && s.State == "running").Select(async sandbox =>
+            await Task.WhenAll(sandboxes.Where(s => s.Pool != null && s.EngineState == "running").Select(async sandbox =>
             {
                 if (SandboxPools.IsWaitingHere(sandbox.Id)) { sandbox.InPool = true; return; }
                 if (SandboxDeadlines.IsMovedHere(sandbox.Id)) return;

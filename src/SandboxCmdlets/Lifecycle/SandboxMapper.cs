@@ -49,13 +49,14 @@ namespace Sandbox.Lifecycle
             labels.TryGetValue(SandboxLabels.Owner, out var owner);
             labels.TryGetValue(SandboxLabels.Network, out var network);
             labels.TryGetValue(SandboxLabels.Pool, out var pool);
+            labels.TryGetValue(SandboxLabels.Workspace, out var workspace);
             var sandbox = new Sandbox
             {
                 Id = id,
                 Name = (name ?? "").TrimStart('/'),
                 ProjectId = project,
                 Image = image,
-                State = state ?? "",
+                EngineState = state ?? "",
                 DockerHost = dockerHost,
                 CreatedAt = created.ToUniversalTime(),
                 ExpiresAt = SandboxLabels.ReadExpiry(labels),
@@ -65,6 +66,8 @@ namespace Sandbox.Lifecycle
                     .OrderBy(p => p.ContainerPort).ToArray(),
                 WorkingDirectory = string.IsNullOrEmpty(workdir) ? "/workspace" : workdir!,
                 CodePath = codePath,
+                WorkspaceMode = WorkspaceModeOf(workspace),
+                WorkspaceIsProjectFolder = labels.TryGetValue(SandboxLabels.ProjectFolder, out var projectFolder) && projectFolder == "true",
                 Owner = owner,
                 Pool = pool,
                 NetworkMode = network,
@@ -80,6 +83,15 @@ namespace Sandbox.Lifecycle
             SandboxDeadlines.ApplyKnown(sandbox);
             return sandbox;
         }
+
+        static readonly string[] KnownWorkspaceModes =
+        {
+            WorkspaceModes.MountedReadWrite, WorkspaceModes.MountedReadOnly, WorkspaceModes.Copied, WorkspaceModes.Built, WorkspaceModes.Empty,
+        };
+
+        /// <summary>A sandbox made before the label existed, or by a newer module with a mode this one does not know: Unknown.</summary>
+        static string WorkspaceModeOf(string? label) =>
+            label != null && Array.IndexOf(KnownWorkspaceModes, label) >= 0 ? label : WorkspaceModes.Unknown;
 
         static string? EngineHostOf(string dockerHost)
         {

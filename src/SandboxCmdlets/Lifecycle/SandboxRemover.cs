@@ -19,6 +19,14 @@ namespace Sandbox.Lifecycle
     {
         readonly DockerEngine _engine;
 
+        /// <summary>
+        /// Sandboxes removed in this process, so that every object of one (the user's, a listing's, the cleanup engine's)
+        /// says "removed". Ids are never reused; bounded, since a long session removes many.
+        /// </summary>
+        static readonly BoundedIdSet RemovedHere = new BoundedIdSet(4096);
+
+        internal static bool IsRemovedHere(string id) => id.Length > 0 && RemovedHere.Contains(id);
+
         public SandboxRemover(DockerEngine engine) => _engine = engine;
 
         /// <summary>Kills and removes the sandbox; false when it was already gone. Throws when the engine would not remove it.</summary>
@@ -63,7 +71,7 @@ namespace Sandbox.Lifecycle
             // Only once it is gone: a removal that failed keeps its place in the cleanup engine.
             SandboxDeadlines.Forget(id);
             if (CleanupEngine.IsCreated) CleanupEngine.Instance.Untrack(id);
-            if (sandbox != null) sandbox.State = "removed";
+            RemovedHere.Add(id);
             if (deadlineVolume != null) await RemoveVolumeAsync(deadlineVolume).ConfigureAwait(false);
             return removed;
         }

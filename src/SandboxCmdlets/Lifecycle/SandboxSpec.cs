@@ -11,9 +11,22 @@ namespace Sandbox.Lifecycle
         public string Image { get; set; } = DefaultImage;
         public string? Name { get; set; }
         public string? ProjectId { get; set; }
-        /// <summary>Local folder with the code; bind-mounted unless <see cref="CopyCode"/>.</summary>
+        /// <summary>Local folder with the code, given to the sandbox at the working directory as <see cref="CodeAccess"/> says.</summary>
         public string? CodePath { get; set; }
-        public bool CopyCode { get; set; }
+        public SandboxPathAccess CodeAccess { get; set; } = SandboxPathAccess.ReadWrite;
+        public bool CopyCode => CodePath != null && CodeAccess == SandboxPathAccess.Copy;
+        /// <summary>The code folder is ./projects/&lt;id&gt;, which -ProjectId chose since no -Path was given.</summary>
+        public bool CodeIsProjectFolder { get; set; }
+        /// <summary>-Build: the folder that was built into <see cref="Image"/> (then <see cref="CodePath"/> is null).</summary>
+        public string? BuiltFrom { get; set; }
+
+        /// <summary>How the working directory is made: one of <see cref="WorkspaceModes"/>.</summary>
+        public string WorkspaceMode =>
+            BuiltFrom != null ? WorkspaceModes.Built
+            : CodePath == null ? WorkspaceModes.Empty
+            : CodeAccess == SandboxPathAccess.Copy ? WorkspaceModes.Copied
+            : CodeAccess == SandboxPathAccess.ReadOnly ? WorkspaceModes.MountedReadOnly
+            : WorkspaceModes.MountedReadWrite;
         public string WorkingDirectory { get; set; } = "/workspace";
         public int TimeoutSec { get; set; } = DefaultTimeoutSec;
         public ResourceLimits Limits { get; set; } = ResourceLimits.Defaults();

@@ -12,16 +12,48 @@ namespace Sandbox
         public string Name { get; internal set; } = "";
         public string? ProjectId { get; internal set; }
         public string Image { get; internal set; } = "";
-        public string State { get; internal set; } = "";
+        /// <summary>
+        /// "removed" once this process removed the sandbox (through any object of it); "expired" once its deadline is known to
+        /// have passed (it is gone, or going within moments); else <see cref="EngineState"/>.
+        /// </summary>
+        public string State => IsRemoved ? "removed" : IsExpired && !DeadlineUnknown ? "expired" : EngineState;
+        /// <summary>What the engine reported when this object was read (running, created, paused, exited, ...).</summary>
+        public string EngineState { get; internal set; } = "";
         public string DockerHost { get; internal set; } = "";
         public DateTime CreatedAt { get; internal set; }
         public DateTime? ExpiresAt { get; internal set; }
         public int TimeoutSec { get; internal set; }
-        public TimeSpan? TimeLeft => ExpiresAt is DateTime e ? (e > DateTime.UtcNow ? e - DateTime.UtcNow : TimeSpan.Zero) : (TimeSpan?)null;
+        /// <summary>Null for a sandbox without a deadline; zero once the deadline has passed or the sandbox was removed.</summary>
+        public TimeSpan? TimeLeft => IsRemoved ? TimeSpan.Zero
+            : ExpiresAt is DateTime e ? (e > DateTime.UtcNow ? e - DateTime.UtcNow : TimeSpan.Zero) : (TimeSpan?)null;
+        /// <summary><see cref="TimeLeft"/> in whole seconds, rounded up (0 only when no time is left), for scripts and JSON.</summary>
+        public int? TimeLeftSec => TimeLeft is TimeSpan t ? (int)Math.Ceiling(t.TotalSeconds) : (int?)null;
         public bool IsExpired => ExpiresAt is DateTime e && e <= DateTime.UtcNow;
         public SandboxPort[] Ports { get; internal set; } = Array.Empty<SandboxPort>();
         public string WorkingDirectory { get; internal set; } = "/workspace";
+        /// <summary>The local folder /workspace came from (mounted, copied or built into the image); null when none.</summary>
         public string? CodePath { get; internal set; }
+        /// <summary>How /workspace was made: one of <see cref="WorkspaceModes"/>.</summary>
+        public string WorkspaceMode { get; internal set; } = WorkspaceModes.Empty;
+        /// <summary>The folder is the one -ProjectId made (or found) under ./projects, since no -Path was given.</summary>
+        internal bool WorkspaceIsProjectFolder { get; set; }
+        /// <summary>How /workspace was made, in words: "mounted read-write from /home/me/project", "copied from ...", "empty".</summary>
+        public string Workspace
+        {
+            get
+            {
+                var from = WorkspaceIsProjectFolder ? $"{CodePath} (the folder of -ProjectId {ProjectId})" : CodePath;
+                switch (WorkspaceMode)
+                {
+                    case WorkspaceModes.MountedReadWrite: return $"mounted read-write from {from}";
+                    case WorkspaceModes.MountedReadOnly: return $"mounted read-only from {from}";
+                    case WorkspaceModes.Copied: return $"copied from {from}";
+                    case WorkspaceModes.Built: return $"built into the image from {from}";
+                    case WorkspaceModes.Empty: return "empty";
+                    default: return CodePath == null ? "not recorded (an older module made the sandbox)" : $"from {CodePath}, mounted or copied (an older module made the sandbox)";
+                }
+            }
+        }
         public SandboxLimits Limits { get; internal set; } = new SandboxLimits();
         public string? NetworkMode { get; internal set; }
         public string? Owner { get; internal set; }
@@ -34,6 +66,7 @@ namespace Sandbox
         internal Endpoints.DockerEndpoint? Endpoint { get; set; }
         /// <summary>Set when the deadline file could not be read: then nobody may treat the sandbox as expired.</summary>
         internal bool DeadlineUnknown { get; set; }
+        bool IsRemoved => Lifecycle.SandboxRemover.IsRemovedHere(Id);
 
         public override string ToString() => Name;
     }
