@@ -64,6 +64,8 @@ public class PoolSettingsTests
         new object[] { "env value", (Action<SandboxSpec>)(s => s.Environment["A"] = "one") },
         new object[] { "env name", (Action<SandboxSpec>)(s => s.Environment["C"] = "3") },
         new object[] { "env empty", (Action<SandboxSpec>)(s => s.Environment = new Dictionary<string, string>()) },
+        new object[] { "workspace built into the image", (Action<SandboxSpec>)(s => s.BuiltFrom = "/src") },
+        new object[] { "workspace mounted read-only", (Action<SandboxSpec>)(s => { s.CodePath = "/src"; s.CodeAccess = SandboxPathAccess.ReadOnly; }) },
     };
 
     [Theory]
@@ -98,6 +100,7 @@ public class PoolSettingsTests
     [InlineData("project", "-ProjectId")]
     [InlineData("path", "-Path")]
     [InlineData("port", "-Port")]
+    [InlineData("build", "-Build")]
     public void Settings_fixed_at_creation_bypass_the_pool(string what, string parameter)
     {
         var spec = Spec();
@@ -107,6 +110,7 @@ public class PoolSettingsTests
             case "project": spec.ProjectId = "p"; break;
             case "path": spec.CodePath = "/src"; break;
             case "port": spec.Ports = PortSpec.ParseAll(new object?[] { 8080 }); break;
+            case "build": spec.BuiltFrom = "/src"; break;
         }
         Assert.Equal(parameter, PoolSettings.WhyNotPoolable(spec));
         Assert.Null(PoolSettings.WhyNotPoolable(Spec()));

@@ -27,6 +27,8 @@ namespace Sandbox.Lifecycle
 
         internal static bool IsRemovedHere(string id) => id.Length > 0 && RemovedHere.Contains(id);
 
+        internal static void MarkRemoved(string id) => RemovedHere.Add(id);
+
         public SandboxRemover(DockerEngine engine) => _engine = engine;
 
         /// <summary>Kills and removes the sandbox; false when it was already gone. Throws when the engine would not remove it.</summary>
@@ -71,7 +73,7 @@ namespace Sandbox.Lifecycle
             // Only once it is gone: a removal that failed keeps its place in the cleanup engine.
             SandboxDeadlines.Forget(id);
             if (CleanupEngine.IsCreated) CleanupEngine.Instance.Untrack(id);
-            RemovedHere.Add(id);
+            MarkRemoved(id);
             if (deadlineVolume != null) await RemoveVolumeAsync(deadlineVolume).ConfigureAwait(false);
             return removed;
         }
