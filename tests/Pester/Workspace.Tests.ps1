@@ -146,6 +146,32 @@ Describe 'A copied folder' {
     }
 }
 
+Describe 'A folder on a remote engine' {
+
+    BeforeAll {
+        Assert-TestEndpoint Tls
+    }
+
+    It 'is copied even with -PathAccess ReadOnly, which -Verbose and the sandbox say, and stays untouched' {
+        $code = New-CodeFolder 'remote'
+        $before = Get-FolderSnapshot $code
+        $name = New-TestName 'remote'
+        $all = Use-TestEndpoint Tls { New-Sandbox -Name $name -Path $code -PathAccess ReadOnly -Verbose 4>&1 }
+        $sandbox = $all | Where-Object { $_ -is [Sandbox.Sandbox] }
+        try {
+            $sandbox.WorkspaceMode | Should -Be 'Copied'
+            $sandbox.Workspace | Should -Be "copied from $($code.FullName)"
+            $verbose = ($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) -join ' | '
+            $verbose | Should -Match 'remote engine.*is copied in instead'
+            Use-TestEndpoint Tls { $sandbox | Invoke-SandboxCommand "$Vandalize; cat moved.txt" 2>$null 6>$null } | Should -Be 'from the host', 'more'
+            Get-FolderSnapshot $code | Should -Be $before
+        }
+        finally {
+            Use-TestEndpoint Tls { $sandbox | Stop-Sandbox }
+        }
+    }
+}
+
 Describe 'Contradictory or useless folder settings' {
 
     It 'refuses -CopyPath with -PathAccess <Access> and makes nothing' -TestCases @(
