@@ -215,7 +215,8 @@ namespace Sandbox.Commands
             if (Name != null) SandboxNames.Validate(Name);
             ImageReference.Validate(spec.Image);
 
-            spec.CodePath = ResolveCodePath(spec.ProjectId, endpoint, spec);
+            spec.CodePath = ResolveCodePath(spec.ProjectId, endpoint);
+            spec.CodeIsProjectFolder = spec.CodePath != null && Path == null;
             if (spec.CodePath == null && (CopyPath || PathAccessGiven))
                 throw new SandboxException("PathRequired", SandboxErrorKind.InvalidArgument,
                     $"{(CopyPath ? "-CopyPath" : "-PathAccess")} needs -Path (or -ProjectId) to name the folder for /workspace.", null);
@@ -226,7 +227,7 @@ namespace Sandbox.Commands
                 spec.CodeAccess = SandboxPathAccess.Copy;
             }
             if (Build || BaseImage != null) TakeBuildFolder(spec);
-            if (spec.CodePath != null) WriteVerbose($"/workspace: {WorkspaceInWords(spec)}.");
+            if (spec.CodePath != null) WriteVerbose($"{spec.WorkingDirectory}: {WorkspaceInWords(spec)}.");
 
             spec.Limits = LimitsFrom(Limits, Memory, Cpus, PidsLimit);
 
@@ -254,7 +255,7 @@ namespace Sandbox.Commands
             _ => spec.WorkspaceMode,
         };
 
-        string? ResolveCodePath(string? projectId, DockerEndpoint endpoint, SandboxSpec spec)
+        string? ResolveCodePath(string? projectId, DockerEndpoint endpoint)
         {
             string folder;
             if (Path != null)
@@ -277,7 +278,6 @@ namespace Sandbox.Commands
                     throw new SandboxException("InvalidProjectId", SandboxErrorKind.InvalidArgument,
                         $"The folder for project '{(projectId.Length > 40 ? projectId.Substring(0, 40) + "..." : projectId)}' cannot be made: {e.Message} Use a shorter project id, or -Path.", projectId);
                 }
-                spec.CodeIsProjectFolder = true;
                 WriteVerbose($"-ProjectId without -Path: the code folder of project '{projectId}' is '{folder}' (./projects/{projectId} in the current folder, " +
                     (existed ? "which was already there)." : "made just now).") + " Give -Path to use another folder.");
             }
