@@ -216,3 +216,21 @@ Describe '-ProjectId without -Path' {
         (Get-Sandbox -ProjectId $project).Workspace | Should -Be $sandbox.Workspace
     }
 }
+
+Describe 'Warm pools and the workspace' {
+
+    It 'hand out sandboxes with an empty workspace, and never one for a folder' {
+        $poolName = New-TestName 'pool'
+        $null = Start-SandboxPool -Name $poolName -Size 1 -Wait
+        try {
+            $withFolder = New-Sandbox -Path (New-CodeFolder 'pooled') -PathAccess ReadOnly
+            $withFolder.Pool | Should -BeNullOrEmpty -Because 'a sandbox for a folder is made for it'
+            $withFolder.WorkspaceMode | Should -Be 'MountedReadOnly'
+            $pooled = New-Sandbox
+            $pooled.Pool | Should -Be $poolName
+            $pooled.WorkspaceMode | Should -Be 'Empty'
+            $pooled.Workspace | Should -Be 'empty'
+        }
+        finally { Stop-SandboxPool -Name $poolName }
+    }
+}
