@@ -195,9 +195,11 @@ namespace Sandbox.Commands
 
         SandboxSpec BuildSpec(DockerEndpoint endpoint)
         {
+            var (image, origin) = ImageOrDefault(Image);
             var spec = new SandboxSpec
             {
-                Image = ImageOrDefault(Image),
+                Image = image,
+                ImageOrigin = origin,
                 Name = Name,
                 ProjectId = ProjectId?.Trim(),
                 TimeoutSec = Timeout,
