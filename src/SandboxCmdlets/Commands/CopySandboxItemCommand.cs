@@ -16,6 +16,7 @@ namespace Sandbox.Commands
         [Parameter(Position = 0)]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(Completion.SandboxPathCompleter))]
         public string[]? Path { get; set; }
 
         [Parameter]

@@ -48,6 +48,7 @@ namespace Sandbox.Commands
         public long PidsLimit { get; set; }
 
         [Parameter]
+        [ArgumentCompleter(typeof(NetworkModeCompleter))]
         [ValidateNotNullOrEmpty]
         public string NetworkMode { get; set; } = "bridge";
 
