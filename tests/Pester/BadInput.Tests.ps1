@@ -516,6 +516,21 @@ Describe 'BadInput' {
             $e.ErrorDetails.RecommendedAction | Should -Not -Match 'log in'
         }
 
+        It 'New-Sandbox -Build of a python project without -BaseImage names the language''s build image and -BaseImage' {
+            if ($HubReachable) { Set-ItResult -Skipped -Because "Docker Hub is reachable from here: the test would pull python's real image"; return }
+            docker image inspect python:3.12-slim *> $null
+            if ($LASTEXITCODE -eq 0) { Set-ItResult -Skipped -Because 'the engine has python:3.12-slim, so the build would not fail at its FROM step'; return }
+            $project = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'py-default-base')
+            Set-Content -LiteralPath (Join-Path $project 'requirements.txt') -Value ''
+            $result = Invoke-Case { New-Sandbox -Build -Path $project.FullName }
+            $result.Errors | Should -HaveCount 1
+            $e = $result.Errors[0]
+            $e.FullyQualifiedErrorId | Should -BeLike 'ImageBuildFailed,*'
+            $e.Exception.Message | Should -BeLike "*(FROM python:3.12-slim)*The base image is the build image of language 'python' (no -BaseImage was given).*"
+            $e.ErrorDetails.RecommendedAction | Should -BeLike '*-BaseImage*Register-SandboxLanguage -Name python -BuildImage <image>*'
+            $e.ErrorDetails.RecommendedAction | Should -Not -Match 'Fix the project'
+        }
+
         It 'an image given with -Image that the engine cannot reach says so first, not "log in"' {
             $e = Get-PullError { New-Sandbox -Image $Unpullable }
             $e.Exception.Message | Should -BeLike "Image '$Unpullable' is not on * and could not be pulled: *connection refused*"
