@@ -122,10 +122,10 @@ BeforeDiscovery {
 
     $invokeCases = @(
         # -Command / -ArgumentList
-        @{ Run = { $Target | Invoke-SandboxCommand }; ErrorId = 'CommandRequired'; Category = 'InvalidArgument'; Phrase = '-ArgumentList' }
+        @{ Run = { $Target | Invoke-SandboxCommand }; ErrorId = 'CommandRequired'; Category = 'InvalidArgument'; Phrase = 'No command was given' }
         @{ Run = { $Target | Invoke-SandboxCommand 'true' -ArgumentList 'true' }; ErrorId = 'CommandAndArgumentList'; Category = 'InvalidArgument'; Phrase = 'not both' }
         @{ Run = { $Target | Invoke-SandboxCommand -Command '' }; ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Phrase = 'null or empty' }
-        @{ Run = { $Target | Invoke-SandboxCommand -Command '   ' }; ErrorId = 'CommandRequired'; Category = 'InvalidArgument'; Phrase = '-Command' }
+        @{ Run = { $Target | Invoke-SandboxCommand -Command '   ' }; ErrorId = 'CommandRequired'; Category = 'InvalidArgument'; Phrase = 'No command was given' }
         @{ Run = { $Target | Invoke-SandboxCommand -ArgumentList @() }; ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Phrase = 'null, empty' }
         @{ Run = { $Target | Invoke-SandboxCommand -ArgumentList '' }; ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Phrase = 'null, empty' }
         @{ Run = { $Target | Invoke-SandboxCommand -ArgumentList '/sbt/no/such/program' }; ErrorId = 'SandboxCommandNotFound'; Category = 'ObjectNotFound'; Phrase = '/sbt/no/such/program' }
@@ -181,14 +181,18 @@ BeforeDiscovery {
         @{ Run = { $Target | Copy-SandboxItem -Path (Join-Path $TestDrive 'no-such-folder/../../no-such-file.txt') }; ErrorId = 'PathNotFound'; Category = 'ObjectNotFound'; Phrase = 'does not exist' }
         @{ Run = { $Target | Copy-SandboxItem -Path $LocalFolder }; ErrorId = 'RecurseRequired'; Category = 'InvalidArgument'; Phrase = 'add -Recurse' }
         # destinations in the sandbox
-        @{ Run = { $Target | Copy-SandboxItem -Path $LocalFile -Destination '/sbt/no/such/folder/x.txt' }; ErrorId = 'SandboxPathNotFound'; Category = 'ObjectNotFound'; Phrase = 'does not exist in the sandbox' }
-        @{ Run = { $Target | Copy-SandboxItem -Path $LocalFile -Destination '/sbt/no/such/folder/' }; ErrorId = 'SandboxPathNotFound'; Category = 'ObjectNotFound'; Phrase = 'does not exist in the sandbox' }
+        @{ Run = { $Target | Copy-SandboxItem -Path $LocalFile -Destination '/sbt/no/such/folder/x.txt' }; ErrorId = 'SandboxPathNotFound'; Category = 'ObjectNotFound'; Phrase = "Folder '/sbt/no/such/folder' does not exist in the sandbox, so 'x.txt' cannot be made in it" }
+        @{ Run = { $Target | Copy-SandboxItem -Path $LocalFile -Destination '/sbt/no/such/folder/' }; ErrorId = 'SandboxPathNotFound'; Category = 'ObjectNotFound'; Phrase = "Folder '/sbt/no/such/folder/' does not exist in the sandbox, so the file cannot be copied into it" }
+        @{ Run = { $Target | Copy-SandboxItem -Path $LocalFolder -Destination '/sbt/no/such/folder/' -Recurse }; ErrorId = 'SandboxPathNotFound'; Category = 'ObjectNotFound'; Phrase = "Folder '/sbt/no/such' does not exist in the sandbox, so 'folder' cannot be made in it" }
+        @{ Run = { $Target | Copy-SandboxItem -Path $LocalFile, $LocalFolder -Destination '/sbt/no/such/folder' -Recurse }; ErrorId = 'SandboxPathNotFound'; Category = 'ObjectNotFound'; Phrase = '2 items can only be copied into an existing folder' }
         @{ Run = { $Target | Copy-SandboxItem -Path $LocalFolder -Destination '/etc/hostname' -Recurse }; ErrorId = 'DestinationNotADirectory'; Category = 'InvalidArgument'; Phrase = 'is a file' }
         # out of the sandbox: sources with '..', missing sources, destinations that do not exist
         @{ Run = { $Target | Copy-SandboxItem -Path '/sbt/no-such-file' -FromSandbox -Destination $TestDrive }; ErrorId = 'SandboxPathNotFound'; Category = 'ObjectNotFound'; Phrase = 'does not exist in the sandbox' }
         @{ Run = { $Target | Copy-SandboxItem -Path '../../sbt/no/such/file' -FromSandbox -Destination $TestDrive }; ErrorId = 'SandboxPathNotFound'; Category = 'ObjectNotFound'; Phrase = 'does not exist in the sandbox' }
         @{ Run = { $Target | Copy-SandboxItem -Path '..' -FromSandbox -Destination $TestDrive }; ErrorId = 'RecurseRequired'; Category = 'InvalidArgument'; Phrase = 'add -Recurse' }
-        @{ Run = { $Target | Copy-SandboxItem -Path '/etc/hostname' -FromSandbox -Destination (Join-Path $TestDrive 'no/such/folder/x.txt') }; ErrorId = 'PathNotFound'; Category = 'ObjectNotFound'; Phrase = 'does not exist' }
+        @{ Run = { $Target | Copy-SandboxItem -Path '/etc/hostname' -FromSandbox -Destination (Join-Path $TestDrive 'no/such/folder/x.txt') }; ErrorId = 'PathNotFound'; Category = 'ObjectNotFound'; Phrase = "so 'x.txt' cannot be made in it" }
+        @{ Run = { $Target | Copy-SandboxItem -Path '/etc/hostname' -FromSandbox -Destination (Join-Path $TestDrive 'sbt-no-such-folder/') }; ErrorId = 'PathNotFound'; Category = 'ObjectNotFound'; Phrase = 'so the file cannot be copied into it' }
+        @{ Run = { $Target | Copy-SandboxItem -Path '/etc/hostname', '/etc/hosts' -FromSandbox -Destination (Join-Path $TestDrive 'sbt-no-such-folder') }; ErrorId = 'PathNotFound'; Category = 'ObjectNotFound'; Phrase = '2 items can only be copied into an existing folder' }
         @{ Run = { $Target | Copy-SandboxItem -Path '/etc/hostname' -FromSandbox -Destination (Join-Path $TestDrive '../sbt-no-such-folder/x.txt') }; ErrorId = 'PathNotFound'; Category = 'ObjectNotFound'; Phrase = 'sbt-no-such-folder' }
         # sandboxes that are not there
         @{ Run = { $Gone | Copy-SandboxItem -Path $LocalFile }; ErrorId = 'SandboxNotFound'; Category = 'ObjectNotFound'; Phrase = 'no longer exists' }
@@ -470,6 +474,88 @@ Describe 'BadInput' {
     Context 'Set-Sandbox' {
         It '<Case>' -ForEach $setCases {
             Assert-BadInput (Invoke-Case $Run) $ErrorId $Category $Phrase
+        }
+    }
+
+    Context 'an image that cannot be pulled says what chose it and what to do' {
+        BeforeAll {
+            # The real defaults live on Docker Hub: where the engine can reach it, the test would pull gigabytes, so it skips.
+            $HubReachable = try { [System.Net.Dns]::GetHostAddresses('registry-1.docker.io').Count -gt 0 } catch { $false }
+            $Unpullable = 'localhost:1/sbt/no-such-image:1'
+            function Get-PullError([scriptblock] $Run) {
+                $result = Invoke-Case $Run
+                $result.Errors | Should -HaveCount 1
+                $result.Errors[0].FullyQualifiedErrorId | Should -BeLike 'ImageNotFound,*'
+                $result.Leftovers | Should -BeNullOrEmpty
+                $result.Errors[0]
+            }
+        }
+        AfterEach { $env:SANDBOX_IMAGE = Get-TestImage }
+
+        It 'New-Sandbox with no -Image and no $env:SANDBOX_IMAGE names the module default and says to pass -Image or set $env:SANDBOX_IMAGE' {
+            if ($HubReachable) { Set-ItResult -Skipped -Because 'Docker Hub is reachable from here: the test would pull the real default image'; return }
+            Remove-Item Env:SANDBOX_IMAGE
+            $e = Get-PullError { New-Sandbox }
+            $e.Exception.Message | Should -BeLike "Image 'gitpod/workspace-full:latest', the module's default image (no -Image was given and `$env:SANDBOX_IMAGE is not set), is not on * and could not be pulled: *"
+            $e.ErrorDetails.RecommendedAction | Should -BeLike 'The engine cannot reach the registry*Pass -Image*set $env:SANDBOX_IMAGE*'
+            $e.ErrorDetails.RecommendedAction | Should -Not -Match 'log in'
+        }
+
+        It 'New-Sandbox with $env:SANDBOX_IMAGE set to an image that cannot be pulled names the variable' {
+            $env:SANDBOX_IMAGE = $Unpullable
+            $e = Get-PullError { New-Sandbox }
+            $e.Exception.Message | Should -BeLike "Image '$Unpullable', the image `$env:SANDBOX_IMAGE names (no -Image was given), is not on * and could not be pulled: *connection refused*"
+            $e.ErrorDetails.RecommendedAction | Should -BeLike '*Set $env:SANDBOX_IMAGE to an image the engine has*'
+        }
+
+        It 'Invoke-SandboxCode -Language python without -Image names the language and Register-SandboxLanguage' {
+            if ($HubReachable) { Set-ItResult -Skipped -Because "Docker Hub is reachable from here: the test would pull python's real image"; return }
+            $e = Get-PullError { Invoke-SandboxCode -Language python 'print(1)' }
+            $e.Exception.Message | Should -BeLike "Image 'python:3.12-slim', the default image of language 'python' (no -Image was given), is not on * and could not be pulled: *"
+            $e.ErrorDetails.RecommendedAction | Should -BeLike '*Pass -Image*Register-SandboxLanguage -Name python -Image <image>*'
+            $e.ErrorDetails.RecommendedAction | Should -Not -Match 'log in'
+        }
+
+        It 'New-Sandbox -Build of a python project without -BaseImage names the language''s build image and -BaseImage' {
+            if ($HubReachable) { Set-ItResult -Skipped -Because "Docker Hub is reachable from here: the test would pull python's real image"; return }
+            docker image inspect python:3.12-slim *> $null
+            if ($LASTEXITCODE -eq 0) { Set-ItResult -Skipped -Because 'the engine has python:3.12-slim, so the build would not fail at its FROM step'; return }
+            $project = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'py-default-base')
+            Set-Content -LiteralPath (Join-Path $project 'requirements.txt') -Value ''
+            $result = Invoke-Case { New-Sandbox -Build -Path $project.FullName }
+            $result.Errors | Should -HaveCount 1
+            $e = $result.Errors[0]
+            $e.FullyQualifiedErrorId | Should -BeLike 'ImageBuildFailed,*'
+            $e.Exception.Message | Should -BeLike "*(FROM python:3.12-slim)*The base image is the build image of language 'python' (no -BaseImage was given).*"
+            $e.ErrorDetails.RecommendedAction | Should -BeLike '*-BaseImage*Register-SandboxLanguage -Name python -BuildImage <image>*'
+            $e.ErrorDetails.RecommendedAction | Should -Not -Match 'Fix the project'
+        }
+
+        It 'an image given with -Image that the engine cannot reach says so first, not "log in"' {
+            $e = Get-PullError { New-Sandbox -Image $Unpullable }
+            $e.Exception.Message | Should -BeLike "Image '$Unpullable' is not on * and could not be pulled: *connection refused*"
+            $e.ErrorDetails.RecommendedAction | Should -BeLike 'The engine cannot reach the registry*'
+            $e.ErrorDetails.RecommendedAction | Should -Not -Match 'log in'
+        }
+    }
+
+    Context 'a sandbox that is gone or paused is named by its name, not its 64-hex id' {
+        It '<Case>' -ForEach @(
+            @{ Case = 'Invoke-SandboxCommand on a removed sandbox'; Run = { $Gone | Invoke-SandboxCommand 'true' }; Subject = 'Gone'; ErrorId = 'SandboxNotFound' }
+            @{ Case = 'Invoke-SandboxCode on a removed sandbox'; Run = { Invoke-SandboxCode -Sandbox $Gone -Language sh 'true' }; Subject = 'Gone'; ErrorId = 'SandboxNotFound' }
+            @{ Case = 'Copy-SandboxItem into a removed sandbox'; Run = { $Gone | Copy-SandboxItem -Path $LocalFile }; Subject = 'Gone'; ErrorId = 'SandboxNotFound' }
+            @{ Case = 'Copy-SandboxItem out of a removed sandbox'; Run = { $Gone | Copy-SandboxItem -Path '/etc/hostname' -FromSandbox -Destination $TestDrive }; Subject = 'Gone'; ErrorId = 'SandboxNotFound' }
+            @{ Case = 'Set-Sandbox on a removed sandbox'; Run = { $Gone | Set-Sandbox -Timeout 60 }; Subject = 'Gone'; ErrorId = 'SandboxNotFound' }
+            @{ Case = 'Invoke-SandboxCommand on a paused sandbox'; Run = { $Paused | Invoke-SandboxCommand 'true' }; Subject = 'Paused'; ErrorId = 'SandboxNotRunning' }
+        ) {
+            $sandbox = Get-Variable -Name $Subject -ValueOnly
+            $result = Invoke-Case $Run
+            $result.Errors | Should -HaveCount 1
+            $message = $result.Errors[0].Exception.Message
+            $result.Errors[0].FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+            $message | Should -BeLike "Sandbox '$($sandbox.Name)' ($($sandbox.ShortId)) *"
+            $message | Should -Not -Match '[0-9a-f]{64}' -Because 'the full id says nothing the name and short id do not'
+            $result.Errors[0].TargetObject | Should -Be $sandbox.Name
         }
     }
 

@@ -90,6 +90,11 @@ Describe 'Copy-SandboxItem' {
             $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
         }
 
+        It "copies one folder to a new path ending in '/' under that name, as docker cp does" {
+            $sandbox | Copy-SandboxItem -Path $tree.FullName -Destination '/workspace/in-new-folder/' -Recurse
+            Invoke-SandboxCommand -Sandbox $sandbox 'cat /workspace/in-new-folder/top.txt /workspace/in-new-folder/sub/deep.txt' | Should -Be 'top', 'deep'
+        }
+
         It 'copies nothing with -WhatIf' {
             $target = New-SandboxFolder '/workspace/in-whatif'
             $sandbox | Copy-SandboxItem -Path (Join-Path $source 'hello.txt') -Destination $target -WhatIf
@@ -119,6 +124,22 @@ Describe 'Copy-SandboxItem' {
             { $sandbox | Copy-SandboxItem -FromSandbox -Path /workspace/result2 -Destination $local -ErrorAction Stop } |
                 Should -Throw -ErrorId 'RecurseRequired*'
             Get-ChildItem -LiteralPath $local -Force | Should -BeNullOrEmpty
+        }
+
+        It "copies one folder to a new local path ending in '/' under that name, as docker cp does" {
+            Invoke-SandboxCommand -Sandbox $sandbox 'mkdir -p /workspace/result3 && echo w > /workspace/result3/w.txt'
+            $local = Join-Path (New-LocalFolder 'out-new') 'made/'
+            $sandbox | Copy-SandboxItem -FromSandbox -Path /workspace/result3 -Destination $local -Recurse
+            Get-Content -LiteralPath (Join-Path $local 'w.txt') | Should -Be 'w'
+        }
+
+        It 'refuses several items to a local folder that does not exist, rather than writing each over the last' {
+            Invoke-SandboxCommand -Sandbox $sandbox 'echo one > /workspace/one.txt && echo two > /workspace/two.txt'
+            $parent = New-LocalFolder 'out-several'
+            $err = { $sandbox | Copy-SandboxItem -FromSandbox -Path /workspace/one.txt, /workspace/two.txt -Destination (Join-Path $parent 'missing') -ErrorAction Stop } |
+                Should -Throw -ErrorId 'PathNotFound*' -PassThru
+            $err.Exception.Message | Should -BeLike '*2 items can only be copied into an existing folder*'
+            Get-ChildItem -LiteralPath $parent -Force | Should -BeNullOrEmpty
         }
 
         It 'reports an error for a sandbox path that does not exist and writes nothing' {

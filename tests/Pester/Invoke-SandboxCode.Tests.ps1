@@ -374,10 +374,11 @@ Describe 'Get-SandboxLanguage' {
         $err[0].FullyQualifiedErrorId | Should -Be 'UnknownLanguage,Sandbox.Commands.GetSandboxLanguageCommand'
     }
 
-    It 'shows a table of name, aliases, extension, image and run command' {
+    It 'shows a table of name, aliases, extension and image, and the run command in a list' {
         $text = Get-SandboxLanguage python | Format-Table | Out-String -Width 200
-        $text | Should -Match 'Name\s+Aliases\s+Extension\s+Image\s+RunCommand'
-        $text | Should -Match 'python\s+py, python3\s+\.py\s+python:3\.12-slim\s+python3 \{file\}'
+        $text | Should -Match 'Name\s+Aliases\s+Extension\s+Image'
+        $text | Should -Match 'python\s+py, python3\s+\.py\s+python:3\.12-slim'
+        Get-SandboxLanguage python | Format-List | Out-String -Width 200 | Should -Match 'RunCommand\s+:\s+\{python3, \{file\}\}'
     }
 
     It 'completes language names and aliases' {

@@ -21,9 +21,10 @@ AfterAll {
 
 Describe 'Views of Sandbox' {
 
-    It 'shows the columns a person scans for, in a table by default' {
+    It 'shows the columns a person scans for, in a table by default, under the engine they run on' {
         $lines = @(($sandbox | Out-String -Width 120) -split "`r?`n" | Where-Object { $_.Trim() })
-        $lines[0] -split '\s+' | Where-Object { $_ } | Should -Be 'Name', 'ProjectId', 'Image', 'State', 'TimeLeft', 'Ports', 'DockerHost'
+        $lines[0].Trim() | Should -Be "DockerHost: $($sandbox.DockerHost)"
+        $lines[1] -split '\s+' | Where-Object { $_ } | Should -Be 'Name', 'ProjectId', 'Image', 'TimeLeft', 'Ports'
     }
 
     It 'shows the port as HostPort->ContainerPort without cutting it short' {
@@ -31,12 +32,15 @@ Describe 'Views of Sandbox' {
         $port = $sandbox.Ports[0].HostPort
         $row | Should -Match ([regex]::Escape("$port->8080"))
         $row | Should -Match ([regex]::Escape($project))
-        $row | Should -Match ([regex]::Escape($sandbox.Image))
-        $row | Should -Match 'running'
+        $row | Should -Match ([regex]::Escape(($sandbox.Image -replace ':latest$')))
         $row | Should -Match '\d\d:\d\d:\d\d'
-        $row | Should -Match "$([regex]::Escape("$port->8080"))\s"   # whole, with the next column after it
-        $wide = Show-Table $sandbox -Width 200 | Where-Object { $_ -like "$prefix-web*" }
-        $wide | Should -Match "$([regex]::Escape($sandbox.DockerHost))$"
+        $row | Should -Match "$([regex]::Escape("$port->8080"))$"   # whole, at the end of the row
+    }
+
+    It 'shows the state instead of the time left once the sandbox is gone' {
+        $gone = New-Sandbox -Name "$prefix-gone"
+        $gone | Stop-Sandbox
+        Show-Table $gone | Where-Object { $_ -like "$prefix-gone*" } | Should -Match '\bremoved\b'
     }
 
     It 'shows the time left as none for a sandbox without a deadline, and days for long ones' {
@@ -80,9 +84,17 @@ Describe 'Views of SandboxCommandResult' {
 
     It 'shows a table with the exit code and the output' {
         $lines = @(Show-Table $result)
-        $lines[0] -split '\s+' | Where-Object { $_ } | Should -Be 'SandboxName', 'ExitCode', 'TimedOut', 'Duration', 'Command', 'StdOut'
-        $lines[2] | Should -Match "^$prefix-web\s+3\s+False\s+\d+\.\d{3} s\s+echo out"
+        $lines[0] -split '\s+' | Where-Object { $_ } | Should -Be 'SandboxName', 'ExitCode', 'Duration', 'Command', 'StdOut'
+        $lines[2] | Should -Match "^$prefix-web\s+3\s+\d+\.\d{3} s\s+echo out"
         $lines[2] | Should -Match 'out$'
+    }
+
+    It 'shows a time-out as the exit code and several lines of output as the first one' {
+        $slow = $sandbox | Invoke-SandboxCommand 'echo first; echo second; sleep 30' -TimeoutSec 1 -PassThru -ErrorAction SilentlyContinue 6>$null | Select-Object -Last 1
+        $slow.TimedOut | Should -BeTrue
+        $row = Show-Table $slow | Where-Object { $_ -like "$prefix-web*" }
+        $row | Should -Match "^$prefix-web\s+timeout\s"
+        $row | Should -Match 'first \.\.\.$'
     }
 
     It 'shows every field in a list, output without trailing newlines' {
@@ -92,6 +104,61 @@ Describe 'Views of SandboxCommandResult' {
         }
         $text | Where-Object { $_ -match '^StdErr\s+:' } | Should -Match ':\s+err$'
         $text | Where-Object { $_ -match '^Succeeded\s+:' } | Should -Match 'False'
+    }
+}
+
+Describe 'Views fit a console 80 columns wide' {
+
+    BeforeAll {
+        # Typical values: a generated name with a project id, the test image, a published port, the local engine.
+        $typical = New-Sandbox -ProjectId ('app-' + [Guid]::NewGuid().ToString('n').Substring(0, 4)) -Port 8080
+        $plain = New-Sandbox
+        function Show-At80($InputObject) { @(($InputObject | Out-String -Width 80) -split "`r?`n" | Where-Object { $_.Trim() }) }
+        function Assert-Fits([string[]] $Lines) {
+            foreach ($line in $Lines) { $line.Length | Should -BeLessOrEqual 80 -Because "'$line' must fit" }
+            $Lines -join "`n" | Should -Not -Match '…' -Because 'no value is cut short'
+        }
+    }
+
+    AfterAll {
+        $typical, $plain | Stop-Sandbox
+    }
+
+    It 'the sandbox table keeps every column and value' {
+        $lines = Show-At80 @($typical, $plain)
+        Assert-Fits $lines
+        $lines[0].Trim() | Should -Be "DockerHost: $($typical.DockerHost)"
+        $lines[1] -split '\s+' | Where-Object { $_ } | Should -Be 'Name', 'ProjectId', 'Image', 'TimeLeft', 'Ports'
+        $row = $lines | Where-Object { $_ -like "$($typical.Name) *" }
+        $row | Should -Match "^$([regex]::Escape($typical.Name))\s+$([regex]::Escape($typical.ProjectId))\s+sandbox-local/busybox\s+\d\d:\d\d:\d\d\s+$($typical.Ports[0].HostPort)->8080$"
+        $lines | Where-Object { $_ -like "$($plain.Name) *" } | Should -Match "^$([regex]::Escape($plain.Name))\s+sandbox-local/busybox\s+\d\d:\d\d:\d\d\s*$"
+    }
+
+    It 'the command result table keeps the command and the first line of output' {
+        $result = $typical | Invoke-SandboxCommand 'echo hello world; ls /' -PassThru 6>$null | Select-Object -Last 1
+        $lines = Show-At80 $result
+        Assert-Fits $lines
+        $lines[0] -split '\s+' | Where-Object { $_ } | Should -Be 'SandboxName', 'ExitCode', 'Duration', 'Command', 'StdOut'
+        $lines[2] | Should -Match "^$([regex]::Escape($typical.Name))\s+0\s+\d+\.\d{3} s\s+echo hello world; ls /\s+hello world \.\.\.$"
+    }
+
+    It 'the pool table keeps every column' {
+        $pool = Start-SandboxPool -Name "$prefix-pool" -Size 1
+        try {
+            $lines = Show-At80 $pool
+            Assert-Fits $lines
+            $lines[0].Trim() | Should -Be "DockerHost: $($pool.DockerHost)"
+            $lines[1] -split '\s+' | Where-Object { $_ } | Should -Be 'Name', 'Image', 'State', 'Ready', 'Taken', 'LastError'
+            $lines[3] | Should -Match "^$prefix-pool\s+sandbox-local/busybox\s+Running\s+[01]/1\s+\d"
+        } finally { $pool | Stop-SandboxPool -Confirm:$false }
+    }
+
+    It 'the language table shows every language with its image whole' {
+        $lines = Show-At80 (Get-SandboxLanguage)
+        Assert-Fits $lines
+        foreach ($language in Get-SandboxLanguage) {
+            $lines | Where-Object { $_ -match "^$([regex]::Escape($language.Name))\s" } | Should -Match "$([regex]::Escape($language.Image))$"
+        }
     }
 }
 

@@ -7,6 +7,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Sandbox.Files;
+using Sandbox.Lifecycle;
 
 namespace Sandbox.Build
 {
@@ -25,6 +26,8 @@ namespace Sandbox.Build
         public string? GeneratedDockerfile { get; }
         /// <summary>The base image of the generated Dockerfile; null with the folder's own.</summary>
         public string? BaseImage { get; }
+        /// <summary>What chose <see cref="BaseImage"/>: the language's build image unless -BaseImage named one.</summary>
+        public ImageOrigin BaseImageOrigin { get; private set; } = ImageOrigin.Given;
         /// <summary>The Dockerfile's path in the context, as the engine's build API wants it.</summary>
         public string DockerfilePath => GeneratedDockerfile != null ? DockerfileGenerator.FileName : Project.DockerfileName!;
         public IReadOnlyList<ContextEntry> Entries { get; }
@@ -62,7 +65,10 @@ namespace Sandbox.Build
                 }
                 entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
             }
-            return new BuildContext(project, generated, effectiveBase, ignore, entries);
+            return new BuildContext(project, generated, effectiveBase, ignore, entries)
+            {
+                BaseImageOrigin = generated != null && string.IsNullOrWhiteSpace(baseImage) ? ImageOrigin.LanguageBuild(project.Language!.Name) : ImageOrigin.Given,
+            };
         }
 
         static void Collect(DirectoryInfo folder, string relative, DockerIgnore ignore, List<ContextEntry> entries)

@@ -160,6 +160,13 @@ namespace Sandbox.Build
                 text.Append($"\nLast {lines.Count} line(s) of the step's output:");
                 foreach (var line in lines) text.Append("\n  ").Append(line);
             }
+            // The first step pulls the base image: its failure is the image's, not the project's.
+            if (log.Instruction.StartsWith("FROM", StringComparison.OrdinalIgnoreCase))
+            {
+                if (context.BaseImageOrigin.Description != null) text.Append($"\nThe base image is {context.BaseImageOrigin.Description}.");
+                return new SandboxException("ImageBuildFailed", SandboxErrorKind.InvalidOperation, text.ToString(), context.Project.Folder,
+                    ImagePuller.Advice(error, context.BaseImageOrigin), inner);
+            }
             return new SandboxException("ImageBuildFailed", SandboxErrorKind.InvalidOperation, text.ToString(), context.Project.Folder,
                 context.GeneratedDockerfile != null
                     ? "Fix the project (its dependency list or files), or give a base image that has what it needs with -BaseImage."

@@ -16,6 +16,7 @@ namespace Sandbox.Commands
         [Parameter(Position = 0)]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(Completion.SandboxPathCompleter))]
         public string[]? Path { get; set; }
 
         [Parameter]
@@ -100,7 +101,7 @@ namespace Sandbox.Commands
                 WriteVerbose($"Copied {result.Files} files ({Units.FormatBytes(result.Bytes)}) into {sandbox.Name}:{destination}.");
                 if (PassThru) foreach (var path in result.Written) WriteObject(path);
             }
-            catch (SandboxException e) { WriteSandboxError(e, destination); }
+            catch (SandboxException e) { WriteSandboxError(e, sandbox, destination); }
             finally { CopyProgressView.Complete(this, 3, activity); }
         }
 
@@ -130,7 +131,16 @@ namespace Sandbox.Commands
         void CopyOut(Sandbox sandbox, SandboxManager manager)
         {
             var destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination ?? ".");
-            foreach (var item in (Path ?? LiteralPath)!)
+            var items = (Path ?? LiteralPath)!;
+            if (items.Length > 1 && !Directory.Exists(destination))
+            {
+                // Each item would take the destination's name in turn, the last one overwriting the others.
+                WriteSandboxError(new SandboxException("PathNotFound", SandboxErrorKind.ObjectNotFound,
+                    $"Folder '{destination}' does not exist; {items.Length} items can only be copied into an existing folder.", destination,
+                    "Create the folder first (New-Item -ItemType Directory), or copy the items one at a time."));
+                return;
+            }
+            foreach (var item in items)
             {
                 var source = ContainerPath.Resolve(sandbox.WorkingDirectory, item);
                 if (!ShouldProcess($"{sandbox.Name}:{source} -> {destination}", "Copy out of sandbox")) continue;
@@ -158,7 +168,7 @@ namespace Sandbox.Commands
                         WriteObject(InvokeProvider.Item.Get(new[] { top }, true, true), true);
                     }
                 }
-                catch (SandboxException e) { WriteSandboxError(e, source); }
+                catch (SandboxException e) { WriteSandboxError(e, sandbox, source); }
                 finally { CopyProgressView.Complete(this, 3, activity); }
             }
         }

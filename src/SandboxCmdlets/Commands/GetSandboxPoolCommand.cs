@@ -12,6 +12,7 @@ namespace Sandbox.Commands
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(Completion.SandboxPoolNameCompleter))]
         public string[]? Name { get; set; }
 
         protected override void ProcessRecord()

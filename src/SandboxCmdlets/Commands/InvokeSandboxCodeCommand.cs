@@ -131,6 +131,7 @@ namespace Sandbox.Commands
                 var spec = new SandboxSpec
                 {
                     Image = Image ?? _language.Image,
+                    ImageOrigin = Image == null ? ImageOrigin.Language(_language.Name) : ImageOrigin.Given,
                     // Its deadline removes it even if this process dies; it outlives the run's own -TimeoutSec.
                     TimeoutSec = TimeoutSec > 0 ? TimeoutSec + 60 : SandboxSpec.DefaultTimeoutSec,
                     Limits = limits,

@@ -18,9 +18,7 @@ namespace Sandbox.Commands
         {
             base.BeginProcessing();
             if (Command != null && Command.Trim().Length == 0) Command = null;
-            if ((Command == null) == (ArgumentList == null))
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give the command as -Command 'text' (run by /bin/sh -c) or as -ArgumentList program, arg, ... (run without a shell), not both."),
-                    Command == null ? "CommandRequired" : "CommandAndArgumentList", ErrorCategory.InvalidArgument, null));
+            if (CommandForm.Problem(Command, ArgumentList) is { } problem) ThrowSandboxError(problem);
             PrepareJob();
         }
 

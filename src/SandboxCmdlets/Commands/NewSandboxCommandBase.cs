@@ -62,6 +62,7 @@ namespace Sandbox.Commands
         public long PidsLimit { get; set; }
 
         [Parameter]
+        [ArgumentCompleter(typeof(NetworkModeCompleter))]
         [ValidateNotNullOrEmpty]
         public string NetworkMode { get; set; } = "bridge";
 
@@ -198,9 +199,11 @@ namespace Sandbox.Commands
 
         SandboxSpec BuildSpec(DockerEndpoint endpoint)
         {
+            var (image, origin) = ImageOrDefault(Image);
             var spec = new SandboxSpec
             {
-                Image = ImageOrDefault(Image),
+                Image = image,
+                ImageOrigin = origin,
                 Name = Name,
                 ProjectId = ProjectId?.Trim(),
                 TimeoutSec = Timeout,

@@ -144,6 +144,9 @@ namespace Sandbox.Commands
 
         protected void WriteSandboxError(Exception e, object? target = null) => WriteError(ToErrorRecord(e, target));
 
+        /// <summary>An error in the work on <paramref name="sandbox"/>: one about its container names it by its name.</summary>
+        protected void WriteSandboxError(Exception e, Sandbox sandbox, object? target = null) => WriteError(ToErrorRecord(SandboxGone.Named(e, sandbox), target ?? sandbox));
+
         protected void ThrowSandboxError(Exception e, object? target = null) => ThrowTerminatingError(ToErrorRecord(e, target));
 
         protected void WriteSandboxError(string errorId, ErrorCategory category, string message, object? target) =>
@@ -195,11 +198,17 @@ namespace Sandbox.Commands
 
         protected static object? Unwrap(object? value) => value is PSObject pso ? pso.BaseObject : value;
 
-        /// <summary>-Image, else $env:SANDBOX_IMAGE, else the default: as New-Sandbox and Start-SandboxPool both pick it, so that their pool keys match.</summary>
-        protected static string ImageOrDefault(string? image)
+        /// <summary>
+        /// -Image, else $env:SANDBOX_IMAGE, else the default, with what chose it: as New-Sandbox and Start-SandboxPool both pick
+        /// it, so that their pool keys match.
+        /// </summary>
+        protected static (string Image, ImageOrigin Origin) ImageOrDefault(string? image)
         {
+            if (image != null) return (image, ImageOrigin.Given);
             var fromEnvironment = System.Environment.GetEnvironmentVariable("SANDBOX_IMAGE");
-            return image ?? (string.IsNullOrWhiteSpace(fromEnvironment) ? SandboxSpec.DefaultImage : fromEnvironment!.Trim());
+            return string.IsNullOrWhiteSpace(fromEnvironment)
+                ? (SandboxSpec.DefaultImage, ImageOrigin.ModuleDefault)
+                : (fromEnvironment!.Trim(), ImageOrigin.EnvironmentVariable);
         }
 
         /// <summary>The default limits, then -Limits, then -Memory, -Cpus and -PidsLimit where they were given.</summary>

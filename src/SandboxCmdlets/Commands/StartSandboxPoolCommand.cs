@@ -48,6 +48,7 @@ namespace Sandbox.Commands
         public long PidsLimit { get; set; }
 
         [Parameter]
+        [ArgumentCompleter(typeof(NetworkModeCompleter))]
         [ValidateNotNullOrEmpty]
         public string NetworkMode { get; set; } = "bridge";
 
@@ -88,7 +89,7 @@ namespace Sandbox.Commands
             {
                 var manager = Connect(endpoint);
                 // A missing image fails here, at once, rather than as a refill error later.
-                Run(c => new ImagePuller(manager.Engine).EnsureAsync(template.Image, null, c));
+                Run(c => new ImagePuller(manager.Engine).EnsureAsync(template.Image, null, c, template.ImageOrigin));
                 pool = SandboxPools.Start(Name, endpoint, template, Size, TimeSpan.FromSeconds(IdleTimeout));
             }
             catch (SandboxException e) { WriteSandboxError(e); return; }
@@ -100,9 +101,11 @@ namespace Sandbox.Commands
         /// <summary>Same meaning as New-Sandbox's parameters, so that the pool's key matches New-Sandbox's.</summary>
         SandboxSpec BuildTemplate()
         {
+            var (image, origin) = ImageOrDefault(Image);
             var spec = new SandboxSpec
             {
-                Image = ImageOrDefault(Image),
+                Image = image,
+                ImageOrigin = origin,
                 NetworkMode = NetworkMode.Trim(),
                 User = User?.Trim(),
                 ReadOnlyRoot = ReadOnly,

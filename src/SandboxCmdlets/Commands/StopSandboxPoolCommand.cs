@@ -20,6 +20,7 @@ namespace Sandbox.Commands
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByName)]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(Completion.SandboxPoolNameCompleter))]
         public string[] Name { get; set; } = null!;
 
         [Parameter]

@@ -19,6 +19,8 @@ namespace Sandbox.Completion
 
         static readonly CompletionCache<IReadOnlyList<Sandbox>> SandboxLists = new CompletionCache<IReadOnlyList<Sandbox>>();
         static readonly CompletionCache<IReadOnlyList<string>> ImageLists = new CompletionCache<IReadOnlyList<string>>();
+        static readonly CompletionCache<IReadOnlyList<string>> NetworkLists = new CompletionCache<IReadOnlyList<string>>();
+        static readonly CompletionCache<IReadOnlyList<string>> FolderListings = new CompletionCache<IReadOnlyList<string>>();
         static int _generation;
 
         /// <summary>Called when this process creates or removes sandboxes, so that the next Tab asks the engine again.</summary>
@@ -29,6 +31,8 @@ namespace Sandbox.Completion
         {
             SandboxLists.Clear();
             ImageLists.Clear();
+            NetworkLists.Clear();
+            FolderListings.Clear();
         }
 
         public static IEnumerable<Sandbox> Sandboxes(IDictionary? fakeBoundParameters)
@@ -61,6 +65,76 @@ namespace Sandbox.Completion
                 if (list != null) foreach (var image in list) yield return image;
             }
         }
+
+        public static IEnumerable<string> Networks(IDictionary? fakeBoundParameters)
+        {
+            var deadline = DateTime.UtcNow + Budget;
+            foreach (var endpoint in Endpoints(fakeBoundParameters))
+            {
+                var list = NetworkLists.Get(endpoint.CacheKey, async cancel =>
+                {
+                    var engine = await DockerEngine.ConnectAsync(endpoint, cancel).ConfigureAwait(false);
+                    var networks = await engine.Client.Networks.ListNetworksAsync(new NetworksListParameters(), cancel).ConfigureAwait(false);
+                    return (IReadOnlyList<string>)networks.Select(n => n.Name).Where(n => !string.IsNullOrEmpty(n))
+                        .Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.OrdinalIgnoreCase).ToList();
+                }, deadline, Volatile.Read(ref _generation));
+                if (list != null) foreach (var network in list) yield return network;
+            }
+        }
+
+        /// <summary>The one sandbox the command line names with -Sandbox, -Name or -Id; null when it names none or several.</summary>
+        public static Sandbox? NamedSandbox(IDictionary? fakeBoundParameters)
+        {
+            if (fakeBoundParameters == null) return null;
+            if (fakeBoundParameters.Contains("Sandbox"))
+            {
+                var value = Unwrap(fakeBoundParameters["Sandbox"]);
+                if (value is Sandbox sandbox) return sandbox;
+                if (value is IEnumerable many && !(value is string))
+                {
+                    var sandboxes = many.Cast<object?>().Select(Unwrap).OfType<Sandbox>().ToList();
+                    return sandboxes.Count == 1 ? sandboxes[0] : null;
+                }
+                return null;
+            }
+            IEnumerable<Sandbox> matches;
+            if (fakeBoundParameters.Contains("Name") && Unwrap(fakeBoundParameters["Name"]) is string name)
+                matches = Sandboxes(fakeBoundParameters).Where(s => string.Equals(s.Name, name.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase));
+            else if (fakeBoundParameters.Contains("Id") && Unwrap(fakeBoundParameters["Id"]) is string id && id.Trim('\'', '"').Length > 0)
+                matches = Sandboxes(fakeBoundParameters).Where(s => s.Id.StartsWith(id.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase));
+            else return null;
+            var found = matches.Take(2).ToList();
+            return found.Count == 1 ? found[0] : null;
+        }
+
+        /// <summary>
+        /// The entries of a folder inside the sandbox, folders with a trailing '/'; null when the sandbox did not answer in time.
+        /// Any POSIX shell lists them, so every image that can host a sandbox can.
+        /// </summary>
+        public static IReadOnlyList<string>? FolderEntries(Sandbox sandbox, string folder)
+        {
+            var endpoint = sandbox.Endpoint ?? EndpointResolver.Default.Resolve(sandbox.DockerHost);
+            return FolderListings.Get($"{endpoint.CacheKey}|{sandbox.Id}|{folder}", async cancel =>
+            {
+                var engine = await DockerEngine.ConnectAsync(endpoint, cancel).ConfigureAwait(false);
+                var exec = await engine.Client.Exec.CreateContainerExecAsync(sandbox.Id, new ContainerExecCreateParameters
+                {
+                    Cmd = new List<string> { "/bin/sh", "-c", ListFolderScript, "sh", folder },
+                    AttachStdout = true,
+                    AttachStderr = true,
+                }, cancel).ConfigureAwait(false);
+                using var stream = await engine.Client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), cancel).ConfigureAwait(false);
+                using (cancel.Register(() => stream.Dispose()))
+                {
+                    var output = (await stream.ReadOutputToEndAsync(cancel).ConfigureAwait(false)).stdout;
+                    return (IReadOnlyList<string>)output.Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries).ToList();
+                }
+            }, DateTime.UtcNow + Budget, Volatile.Read(ref _generation));
+        }
+
+        const string ListFolderScript =
+            "cd -- \"$1\" 2>/dev/null || exit 0; for f in * .[!.]* ..?*; do " +
+            "if [ -d \"$f\" ]; then printf '%s/\\n' \"$f\"; elif [ -e \"$f\" ] || [ -L \"$f\" ]; then printf '%s\\n' \"$f\"; fi; done";
 
         /// <summary>The engines named by -DockerHost on the command line (Get-Sandbox takes several), else the default one.</summary>
         static List<DockerEndpoint> Endpoints(IDictionary? fakeBoundParameters)

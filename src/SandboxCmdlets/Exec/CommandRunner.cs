@@ -254,9 +254,9 @@ namespace Sandbox.Exec
         {
             var message = EngineErrors.Message(e);
             if (e.StatusCode == HttpStatusCode.NotFound)
-                return new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists: {message}", containerId);
+                return SandboxGone.NotFound(containerId, e);
             if (e.StatusCode == HttpStatusCode.Conflict)
-                return new SandboxException("SandboxNotRunning", SandboxErrorKind.InvalidOperation, $"Sandbox '{containerId}' is not running: {message}", containerId);
+                return SandboxGone.NotRunning(containerId, e);
             return new SandboxException("SandboxCommandFailed", SandboxErrorKind.InvalidOperation, $"The engine could not run the command: {message}", containerId, null, e);
         }
     }

@@ -31,8 +31,9 @@ namespace Sandbox.Files
 
         /// <summary>
         /// Copies local files and folders into <paramref name="destination"/> in the sandbox. Into an existing folder each item
-        /// keeps its name; a single item to a path that does not exist yet takes that name. <paramref name="contentsOnly"/> copies
-        /// the one folder's contents rather than the folder.
+        /// keeps its name; a single item to a path that does not exist yet takes that name, as with docker cp: a folder even
+        /// when the path ends with '/', a file not (that names a folder, which must exist). <paramref name="contentsOnly"/>
+        /// copies the one folder's contents rather than the folder.
         /// </summary>
         public async Task<TransferResult> UploadAsync(string containerId, IReadOnlyList<string> localPaths, string destination, bool contentsOnly,
             IProgress<TransferProgress>? progress, CancellationToken cancel, (int Uid, int Gid)? owner = null)
@@ -46,20 +47,28 @@ namespace Sandbox.Files
                     throw new SandboxException("SandboxPathNotFound", SandboxErrorKind.ObjectNotFound, $"Folder '{destination}' does not exist in the sandbox.", destination);
                 extractDir = destination;
             }
-            else if (localPaths.Count == 1 && (destStat != null || !destination.EndsWith("/", StringComparison.Ordinal)))
+            else if (localPaths.Count == 1)
             {
-                if (destStat != null && Directory.Exists(localPaths[0]))
+                var isFolder = Directory.Exists(localPaths[0]);
+                if (destStat != null && isFolder)
                     throw new SandboxException("DestinationNotADirectory", SandboxErrorKind.InvalidArgument, $"'{destination}' in the sandbox is a file; a folder cannot be copied onto it.", destination);
+                if (destStat == null && !isFolder && destination.EndsWith("/", StringComparison.Ordinal))
+                    throw new SandboxException("SandboxPathNotFound", SandboxErrorKind.ObjectNotFound,
+                        $"Folder '{destination}' does not exist in the sandbox, so the file cannot be copied into it.", destination,
+                        $"Create the folder first (Invoke-SandboxCommand 'mkdir -p {destination}'), or leave out the trailing '/' to copy the file to that name.");
                 extractDir = ContainerPath.Parent(destination);
                 rename = ContainerPath.Name(destination);
                 var parent = await StatAsync(containerId, extractDir, cancel).ConfigureAwait(false);
                 if (parent == null || !IsDirectory(parent))
-                    throw new SandboxException("SandboxPathNotFound", SandboxErrorKind.ObjectNotFound, $"Folder '{extractDir}' does not exist in the sandbox.", extractDir);
+                    throw new SandboxException("SandboxPathNotFound", SandboxErrorKind.ObjectNotFound,
+                        $"Folder '{extractDir}' does not exist in the sandbox, so '{rename}' cannot be made in it.", extractDir,
+                        $"Create the folder first (Invoke-SandboxCommand 'mkdir -p {extractDir}'), or copy to a folder that exists.");
             }
             else
             {
                 throw new SandboxException("SandboxPathNotFound", SandboxErrorKind.ObjectNotFound,
-                    $"Folder '{destination}' does not exist in the sandbox; several items can only be copied into an existing folder.", destination);
+                    $"Folder '{destination}' does not exist in the sandbox; {localPaths.Count} items can only be copied into an existing folder.", destination,
+                    $"Create the folder first (Invoke-SandboxCommand 'mkdir -p {destination}'), or copy the items one at a time.");
             }
 
             var items = new List<LocalItem>();
@@ -178,7 +187,7 @@ namespace Sandbox.Files
             }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
-                if (IsMissingContainer(e)) throw SandboxGone(containerId, e);
+                if (IsMissingContainer(e)) throw Lifecycle.SandboxGone.NotFound(containerId, e);
                 throw new SandboxException("SandboxPathNotFound", SandboxErrorKind.ObjectNotFound, $"'{containerPath}' does not exist in the sandbox.", containerPath, null, e);
             }
             catch (Exception e) { throw DockerEngine.Translate(e, _engine.Endpoint); }
@@ -188,10 +197,26 @@ namespace Sandbox.Files
             if (Directory.Exists(localDestination)) root = localDestination;
             else
             {
-                root = Path.GetDirectoryName(Path.GetFullPath(localDestination)) ?? localDestination;
-                rename = Path.GetFileName(Path.GetFullPath(localDestination));
+                // As docker cp does: a folder may be copied to a new path that ends with a separator, a file not (that names a folder).
+                var endsWithSeparator = localDestination.EndsWith("/", StringComparison.Ordinal) || localDestination.EndsWith(Path.DirectorySeparatorChar.ToString(), StringComparison.Ordinal);
+                var isFolder = archive.Stat != null && IsDirectory(archive.Stat);
+                var full = Path.GetFullPath(localDestination).TrimEnd('/', Path.DirectorySeparatorChar);
+                root = Path.GetDirectoryName(full) ?? full;
+                rename = Path.GetFileName(full);
+                if (endsWithSeparator && !isFolder)
+                {
+                    archive.Stream?.Dispose();
+                    throw new SandboxException("PathNotFound", SandboxErrorKind.ObjectNotFound,
+                        $"Folder '{localDestination}' does not exist, so the file cannot be copied into it.", localDestination,
+                        "Create the folder first (New-Item -ItemType Directory), or leave out the trailing separator to copy the file to that name.");
+                }
                 if (!Directory.Exists(root))
-                    throw new SandboxException("PathNotFound", SandboxErrorKind.ObjectNotFound, $"Folder '{root}' does not exist.", root);
+                {
+                    archive.Stream?.Dispose();
+                    throw new SandboxException("PathNotFound", SandboxErrorKind.ObjectNotFound,
+                        $"Folder '{root}' does not exist, so '{rename}' cannot be made in it.", root,
+                        "Create the folder first (New-Item -ItemType Directory), or copy to a folder that exists.");
+                }
             }
 
             var result = new TransferResult();
@@ -343,7 +368,7 @@ namespace Sandbox.Files
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
                 // A HEAD answer has no body to tell a missing path from a missing sandbox: ask.
-                if (IsMissingContainer(e) || !await ContainerExistsAsync(containerId).ConfigureAwait(false)) throw SandboxGone(containerId, e);
+                if (IsMissingContainer(e) || !await ContainerExistsAsync(containerId).ConfigureAwait(false)) throw Lifecycle.SandboxGone.NotFound(containerId, e);
                 return null;
             }
             catch (Exception e) when (!(e is DockerApiException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
@@ -361,9 +386,6 @@ namespace Sandbox.Files
 
         static bool IsMissingContainer(DockerApiException e) =>
             EngineErrors.Message(e).IndexOf("No such container", StringComparison.OrdinalIgnoreCase) >= 0;
-
-        static SandboxException SandboxGone(string containerId, Exception e) =>
-            new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists.", containerId, null, e);
 
         public static bool IsDirectory(ContainerPathStatResponse stat) => (stat.Mode & GoModeDir) != 0;
     }

@@ -106,7 +106,7 @@ namespace Sandbox.Languages
             try { inspect = await _engine.Client.Containers.InspectContainerAsync(containerId, cancel).ConfigureAwait(false); }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
-                throw new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists: {EngineErrors.Message(e)}", containerId, null, e);
+                throw SandboxGone.NotFound(containerId, e);
             }
             catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
             var host = inspect.HostConfig;
@@ -133,7 +133,7 @@ namespace Sandbox.Languages
             }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound && EngineErrors.Message(e).IndexOf("container", StringComparison.OrdinalIgnoreCase) >= 0)
             {
-                throw new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{containerId}' no longer exists: {EngineErrors.Message(e)}", containerId, null, e);
+                throw SandboxGone.NotFound(containerId, e);
             }
             catch (DockerApiException e)
             {

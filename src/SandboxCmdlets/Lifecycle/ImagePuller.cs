@@ -15,7 +15,8 @@ namespace Sandbox.Lifecycle
 
         public ImagePuller(DockerEngine engine) => _engine = engine;
 
-        public async Task EnsureAsync(string image, IProgress<PullProgress>? progress, CancellationToken cancel)
+        /// <param name="origin">What chose the image; its error then says which setting to change. Null: the user named it.</param>
+        public async Task EnsureAsync(string image, IProgress<PullProgress>? progress, CancellationToken cancel, ImageOrigin? origin = null)
         {
             ImageReference.Validate(image);
             var client = _engine.Client;
@@ -52,9 +53,29 @@ namespace Sandbox.Lifecycle
                 try { await client.Images.InspectImageAsync(image, cancel).ConfigureAwait(false); return; }
                 catch (DockerApiException e) { failure = EngineErrors.Message(e); }
             }
+            origin ??= ImageOrigin.Given;
+            var what = origin.Description != null ? $"Image '{image}', {origin.Description}," : $"Image '{image}'";
             throw new SandboxException("ImageNotFound", SandboxErrorKind.ObjectNotFound,
-                $"Image '{image}' is not on {_engine.Endpoint.Host} and could not be pulled: {failure}", image,
-                "Check the name, log in to the registry, or build/import the image on the engine first.");
+                $"{what} is not on {_engine.Endpoint.Host} and could not be pulled: {failure}", image, Advice(failure, origin));
         }
+
+        /// <summary>What to do about an image that could not be pulled for <paramref name="reason"/> (the engine's words).</summary>
+        public static string Advice(string reason, ImageOrigin origin)
+        {
+            var unreachable = IsRegistryUnreachable(reason);
+            if (origin.Remedy != null)
+                return unreachable ? $"The engine cannot reach the registry (no network, or a DNS or proxy problem). {origin.Remedy}" : origin.Remedy;
+            return unreachable
+                ? "The engine cannot reach the registry (no network, or a DNS or proxy problem): check the name, connect the engine, or build or load the image on the engine first (docker build, docker load)."
+                : "Check the name (docker image ls lists the engine's images), log in to the registry if it is private (docker login), or build or load the image on the engine first.";
+        }
+
+        static readonly System.Text.RegularExpressions.Regex Unreachable = new System.Text.RegularExpressions.Regex(
+            @"dial tcp|no such host|server misbehaving|connection refused|network is unreachable|no route to host|i/o timeout|" +
+            @"TLS handshake timeout|context deadline exceeded|Client\.Timeout|connection reset|temporary failure in name resolution",
+            System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+
+        /// <summary>The engine never got an answer from the registry: a network or DNS failure, not a wrong name or a login.</summary>
+        public static bool IsRegistryUnreachable(string reason) => Unreachable.IsMatch(reason ?? "");
     }
 }

@@ -263,7 +263,7 @@ namespace Sandbox.Lifecycle
             SandboxException s => s,
             OperationCanceledException c => c,
             DockerApiException api when api.StatusCode == HttpStatusCode.NotFound =>
-                new SandboxException("SandboxNotFound", SandboxErrorKind.ObjectNotFound, $"Sandbox '{sandbox.Name}' no longer exists.", sandbox.Name, null, e),
+                SandboxGone.NotFound(sandbox, e),
             DockerApiException api => new SandboxException("SetTimeoutFailed", SandboxErrorKind.InvalidOperation,
                 $"Could not move the deadline of sandbox '{sandbox.Name}': {EngineErrors.Message(api)}", sandbox.Name, null, e),
             _ => DockerEngine.Translate(e, _engine.Endpoint),

@@ -56,7 +56,7 @@ namespace Sandbox.Lifecycle
                 catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.BadRequest ||
                     (e.StatusCode == HttpStatusCode.NotFound && EngineErrors.Message(e).IndexOf("no such image", StringComparison.OrdinalIgnoreCase) >= 0))
                 {
-                    await new ImagePuller(Engine).EnsureAsync(spec.Image, pullProgress, cancel).ConfigureAwait(false);
+                    await new ImagePuller(Engine).EnsureAsync(spec.Image, pullProgress, cancel, spec.ImageOrigin).ConfigureAwait(false);
                     parameters = ContainerSettings.ForSandbox(spec, name, DateTime.UtcNow, clockOffset);     // the deadline counts from after the pull
                     id = await CreateContainerAsync(parameters, cancel).ConfigureAwait(false);
                 }

@@ -86,6 +86,7 @@ namespace Sandbox.Lifecycle
         SandboxSpec NewMemberSpec() => new SandboxSpec
         {
             Image = _template.Image,
+            ImageOrigin = _template.ImageOrigin,
             WorkingDirectory = _template.WorkingDirectory,
             TimeoutSec = (int)IdleTimeout.TotalSeconds,
             Limits = _template.Limits,

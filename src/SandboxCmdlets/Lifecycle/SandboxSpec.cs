@@ -9,6 +9,8 @@ namespace Sandbox.Lifecycle
         public const int DefaultTimeoutSec = 300;
 
         public string Image { get; set; } = DefaultImage;
+        /// <summary>What chose <see cref="Image"/>, for the error when it cannot be pulled.</summary>
+        public ImageOrigin ImageOrigin { get; set; } = ImageOrigin.Given;
         public string? Name { get; set; }
         public string? ProjectId { get; set; }
         /// <summary>Local folder with the code, given to the sandbox at the working directory as <see cref="CodeAccess"/> says.</summary>
