@@ -10,6 +10,8 @@
 # Every step is skipped when already done, so a second run starts build.ps1 within a second or two.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
+# When this run started (Unix seconds): the Demo task reports the whole run's time, packages and engine included.
+export SANDBOX_BUILD_STARTED=$(date +%s.%N)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
