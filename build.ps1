@@ -246,8 +246,10 @@ function Invoke-PesterTests {
     Remove-Item -LiteralPath $summary -ErrorAction SilentlyContinue
     $arguments = @('tool', 'run', 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/tools/Invoke-PesterTests.ps1'),
         '-PesterManifest', $pester, '-TestPath', $testDir, '-ResultDirectory', (Join-Path $Output 'TestResults'), '-SummaryPath', $summary)
-    if ($TestName) { $arguments += @('-FullNameFilter', ($TestName -join ',')) }
-    & dotnet @arguments | Out-Host
+    # pwsh on Unix expands wildcards in native arguments that come from variables or arrays ('*examples/*' would
+    # become the files under examples/); a quoted string as the argument itself is passed as written.
+    if ($TestName) { & dotnet @arguments -FullNameFilter "$($TestName -join ',')" | Out-Host }
+    else { & dotnet @arguments | Out-Host }
     $exit = $LASTEXITCODE
     if (-not (Test-Path $summary)) {
         $results.Error = "Pester run exited with $exit and wrote no summary"
