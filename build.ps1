@@ -9,11 +9,15 @@
               the dependencies go to bin/net8.0/deps (the module's own AssemblyLoadContext).
       Help    docs/en-US/*.md -> en-US/Sandbox.dll-Help.xml (MAML) and about_*.help.txt
               (part of Build when docs/en-US has pages).
-      Test    build the local test image, start the test registry (127.0.0.1:5000) and sshd
+      Test    build the local images (busybox and polyglot), start the test registry (127.0.0.1:5000) and sshd
               (127.0.0.1:2222), check dockerd's TLS listener (127.0.0.1:2376), run the xunit
               project(s) under tests/ and the Pester tests in tests/Pester; ends with the line
               "N passed, N failed, N skipped" (a Pester test that ends Inconclusive counts as failed).
-      Demo    run examples/demo.ps1 against the built module in a real sandbox.
+      Demo    build the busybox image (the only one the demo uses) and run examples/demo.ps1 against the
+              built module in a real sandbox; ends with how long the whole run took (from build.sh's start).
+      TestImage      build sandbox-local/busybox:latest unless it is there (tests/setup/New-TestImage.sh; a second).
+      PolyglotImage  build sandbox-local/polyglot:bookworm unless it is there (tests/setup/New-PolyglotImage.sh:
+              debootstrap, a few minutes once per engine), which the tests and the polyglot examples use.
       Package build, then make output/packages/Sandbox.<version>.nupkg for the PowerShell Gallery with
               PSResourceGet (tools/New-ModulePackage.ps1: Publish-PSResource to a local folder repository
               registered for the occasion and unregistered again).
@@ -28,7 +32,7 @@
 #>
 [CmdletBinding()]
 param(
-    # Build, Help, Test, Demo, Package, Bench, Clean; several as "Clean Build" or "Clean,Build".
+    # Build, Help, Test, Demo, Package, Bench, Clean, TestImage, PolyglotImage; several as "Clean Build" or "Clean,Build".
     [Parameter(Position = 0, ValueFromRemainingArguments)]
     [string[]] $Task = 'Build',
 
@@ -50,6 +54,13 @@ param(
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
+# Colour only on a terminal: a log file or a pipe gets plain text, from this script and (through NO_COLOR, which
+# pwsh and Pester honour) from every pwsh it starts. pwsh's own 'Host' rendering still colours formatted output
+# when its stdout is a file.
+if ([Console]::IsOutputRedirected -or $env:NO_COLOR) {
+    $PSStyle.OutputRendering = 'PlainText'
+    $env:NO_COLOR = '1'
+}
 
 $Root = $PSScriptRoot
 $Output = Join-Path $Root 'output'
@@ -57,14 +68,15 @@ $ModuleSource = Join-Path $Root 'module'
 $Project = Join-Path $Root 'src/SandboxCmdlets/SandboxCmdlets.csproj'
 $Frameworks = 'net8.0', 'netstandard2.0'      # the psm1 loader picks bin/net8.0 (Core) or bin/netstandard2.0 (Desktop)
 $TestImage = 'sandbox-local/busybox:latest'
-$PolyglotImage = 'sandbox-local/polyglot:bookworm'   # Debian with python3 and nodejs (tests/setup/New-PolyglotImage.sh)
+# Debian with python3 and nodejs (tests/setup/New-PolyglotImage.sh); SANDBOX_POLYGLOT_IMAGE names another tag.
+$PolyglotImage = if ($env:SANDBOX_POLYGLOT_IMAGE) { $env:SANDBOX_POLYGLOT_IMAGE } else { 'sandbox-local/polyglot:bookworm' }
 $PesterVersion = '5.7.1'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
 
 $script:Done = [Collections.Generic.HashSet[string]]::new([StringComparer]::OrdinalIgnoreCase)
 
-$Tasks = 'Build', 'Help', 'Test', 'Demo', 'Package', 'Bench', 'Clean'
+$Tasks = 'Build', 'Help', 'Test', 'Demo', 'Package', 'Bench', 'Clean', 'TestImage', 'PolyglotImage'
 $Task = @(foreach ($t in $Task -split ',' | ForEach-Object Trim | Where-Object { $_ }) {
         if ($t -notin $Tasks) { Write-Host "build.ps1: unknown task or argument '$t' (tasks: $($Tasks -join ', '))" -ForegroundColor Red; exit 2 }
         $Tasks | Where-Object { $_ -eq $t }   # canonical spelling
@@ -165,7 +177,11 @@ function Write-HelpFiles {
 function Invoke-TestImage {
     Write-Step "Test image $TestImage"
     Invoke-Native bash @((Join-Path $Root 'tests/setup/New-TestImage.sh'))
-    Write-Step "Polyglot image $PolyglotImage (built once per machine, then kept)"
+}
+
+# Only for the tasks that use it (Test): the demo and the busybox examples never wait for debootstrap.
+function Invoke-PolyglotImage {
+    Write-Step "Polyglot image $PolyglotImage (for the tests and the polyglot examples; built once per engine, then kept)"
     $env:SANDBOX_POLYGLOT_IMAGE = $PolyglotImage
     Invoke-Native bash @((Join-Path $Root 'tests/setup/New-PolyglotImage.sh'))
 }
@@ -230,8 +246,10 @@ function Invoke-PesterTests {
     Remove-Item -LiteralPath $summary -ErrorAction SilentlyContinue
     $arguments = @('tool', 'run', 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/tools/Invoke-PesterTests.ps1'),
         '-PesterManifest', $pester, '-TestPath', $testDir, '-ResultDirectory', (Join-Path $Output 'TestResults'), '-SummaryPath', $summary)
-    if ($TestName) { $arguments += @('-FullNameFilter', ($TestName -join ',')) }
-    & dotnet @arguments | Out-Host
+    # pwsh on Unix expands wildcards in native arguments that come from variables or arrays ('*examples/*' would
+    # become the files under examples/); a quoted string as the argument itself is passed as written.
+    if ($TestName) { & dotnet @arguments -FullNameFilter "$($TestName -join ',')" | Out-Host }
+    else { & dotnet @arguments | Out-Host }
     $exit = $LASTEXITCODE
     if (-not (Test-Path $summary)) {
         $results.Error = "Pester run exited with $exit and wrote no summary"
@@ -297,6 +315,7 @@ function Invoke-TestRemoteEngines {
 function Invoke-Test {
     Invoke-Task Build
     Invoke-Task TestImage
+    Invoke-Task PolyglotImage
     Invoke-Task TestRegistry
     Invoke-Task TestRemoteEngines
     Set-TestEnvironment
@@ -350,6 +369,17 @@ function Invoke-Demo {
     $command = "Import-Module '$($manifest -replace "'", "''")' -ErrorAction Stop; & '$($demo -replace "'", "''")'"
     & dotnet tool run pwsh -NoProfile -NonInteractive -Command $command
     if ($LASTEXITCODE -ne 0) { Write-Host "Demo failed (exit code $LASTEXITCODE)" -ForegroundColor Red; $script:ExitCode = 1 }
+    $whole = if ($env:SANDBOX_BUILD_STARTED) { "./build.sh $($Task -join ' ')" } else { "build.ps1 $($Task -join ' ')" }
+    Write-Host ("`n{0} took {1:0} s in all, from its start to the end of the demo." -f $whole, (Get-RunTime).TotalSeconds)
+}
+
+# The time since build.sh started (it exports SANDBOX_BUILD_STARTED, Unix seconds), else since this script did.
+function Get-RunTime {
+    $started = 0.0
+    if ([double]::TryParse("$env:SANDBOX_BUILD_STARTED", [Globalization.NumberStyles]::Float, [cultureinfo]::InvariantCulture, [ref] $started)) {
+        return [DateTimeOffset]::UtcNow - [DateTimeOffset]::FromUnixTimeMilliseconds([long]($started * 1000))
+    }
+    $script:Clock.Elapsed
 }
 
 $script:ExitCode = 0

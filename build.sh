@@ -3,13 +3,16 @@
 # starts a Docker engine if none answers, then hands over to build.ps1.
 #
 #   ./build.sh            Build (default)
-#   ./build.sh Demo       build and run examples/demo.ps1 in a real sandbox
-#   ./build.sh Test       build and run all tests
+#   ./build.sh Demo       build and run examples/demo.ps1 in a real sandbox (busybox image only)
+#   ./build.sh Test       build and run all tests (makes the polyglot image once, about 2 minutes)
+#   ./build.sh PolyglotImage   make only the polyglot image that the polyglot examples use
 #   ./build.sh Clean
 #
 # Every step is skipped when already done, so a second run starts build.ps1 within a second or two.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
+# When this run started (Unix seconds): the Demo task reports the whole run's time, packages and engine included.
+export SANDBOX_BUILD_STARTED=$(date +%s.%N)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -16,6 +16,7 @@ param(
     [string] $DockerHost
 )
 $ErrorActionPreference = 'Stop'
+if ($PSStyle -and ([Console]::IsOutputRedirected -or $env:NO_COLOR)) { $PSStyle.OutputRendering = 'PlainText' }   # colour only on a terminal
 if (-not (Get-Module Sandbox)) {
     $built = Get-ChildItem "$PSScriptRoot/../output/Sandbox/*/Sandbox.psd1" -ErrorAction Ignore |
         Sort-Object { [version]$_.Directory.Name } | Select-Object -Last 1

@@ -20,6 +20,7 @@ param(
     [string] $DockerHost
 )
 $ErrorActionPreference = 'Stop'
+if ($PSStyle -and ([Console]::IsOutputRedirected -or $env:NO_COLOR)) { $PSStyle.OutputRendering = 'PlainText' }   # colour only on a terminal
 $PSNativeCommandUseErrorActionPreference = $true   # a command that fails in the sandbox fails the example
 if (-not (Get-Module Sandbox)) {
     $built = Get-ChildItem "$PSScriptRoot/../output/Sandbox/*/Sandbox.psd1" -ErrorAction Ignore |

@@ -11,6 +11,7 @@ param(
     [string] $Image = 'sandbox-local/busybox:latest'
 )
 $ErrorActionPreference = 'Stop'
+if ($PSStyle -and ([Console]::IsOutputRedirected -or $env:NO_COLOR)) { $PSStyle.OutputRendering = 'PlainText' }   # colour only on a terminal
 $PSNativeCommandUseErrorActionPreference = $false   # a non-zero exit code is data here, not an error
 if (-not (Get-Module Sandbox)) {
     $built = Get-ChildItem "$PSScriptRoot/../output/Sandbox/*/Sandbox.psd1" -ErrorAction Ignore |

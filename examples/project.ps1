@@ -20,6 +20,16 @@ param(
     [string] $DockerHost
 )
 $ErrorActionPreference = 'Stop'
+if ($PSStyle -and ([Console]::IsOutputRedirected -or $env:NO_COLOR)) { $PSStyle.OutputRendering = 'PlainText' }   # colour only on a terminal
+# The polyglot image is made on this machine, never pulled: say how to make it, not what the registry said.
+trap {
+    if ($_.FullyQualifiedErrorId -like 'ImageNotFound,*' -and $_.TargetObject -eq $Image) {
+        throw ("examples/project.ps1 needs the image $Image, which is not on the engine. It is made, not pulled: run " +
+            "$(if ($Image -ne 'sandbox-local/polyglot:bookworm') { "SANDBOX_POLYGLOT_IMAGE=$Image " })./build.sh PolyglotImage once " +
+            "(from the repository root, as root; about 2 minutes), or pass -Image with an image that has python3 and pip.")
+    }
+    break
+}
 $PSNativeCommandUseErrorActionPreference = $true   # a command that fails in the sandbox fails the example
 if (-not (Get-Module Sandbox)) {
     $built = Get-ChildItem "$PSScriptRoot/../output/Sandbox/*/Sandbox.psd1" -ErrorAction Ignore |

@@ -20,6 +20,17 @@ param(
     [string] $DockerHost
 )
 $ErrorActionPreference = 'Stop'
+if ($PSStyle -and ([Console]::IsOutputRedirected -or $env:NO_COLOR)) { $PSStyle.OutputRendering = 'PlainText' }   # colour only on a terminal
+# The polyglot image is made on this machine, never pulled: say how to make it, not what the registry said.
+trap {
+    if (($_.FullyQualifiedErrorId -like 'ImageNotFound,*' -and $_.TargetObject -eq $BaseImage) -or
+        ($_.FullyQualifiedErrorId -like 'ImageBuildFailed,*' -and "$_" -like "*(FROM $BaseImage)*")) {
+        throw ("examples/web-app.ps1 needs the image $BaseImage, which is not on the engine. It is made, not pulled: run " +
+            "$(if ($BaseImage -ne 'sandbox-local/polyglot:bookworm') { "SANDBOX_POLYGLOT_IMAGE=$BaseImage " })./build.sh PolyglotImage once " +
+            "(from the repository root, as root; about 2 minutes), or pass -BaseImage with an image that has node and npm.")
+    }
+    break
+}
 $PSNativeCommandUseErrorActionPreference = $true   # a command that fails in the sandbox fails the example
 if (-not (Get-Module Sandbox)) {
     $built = Get-ChildItem "$PSScriptRoot/../output/Sandbox/*/Sandbox.psd1" -ErrorAction Ignore |

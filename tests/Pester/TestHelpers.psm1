@@ -252,7 +252,11 @@ function Use-TestEnvironment {
     $saved = @{}
     foreach ($name in $Environment.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
     try {
-        foreach ($name in $Environment.Keys) { [Environment]::SetEnvironmentVariable($name, [string]$Environment[$name]) }
+        # [string]$null is '', which .NET on Unix keeps as a variable set to nothing (and pwsh's NO_COLOR check counts).
+        foreach ($name in $Environment.Keys) {
+            $value = if ($null -ne $Environment[$name]) { [string]$Environment[$name] }
+            [Environment]::SetEnvironmentVariable($name, $value)
+        }
         . $ScriptBlock
     } finally {
         foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }

@@ -47,7 +47,7 @@ root=$(mktemp -d /var/tmp/sandbox-polyglot.XXXXXX)
 chmod 0755 "$root"   # apt in the chroot drops to _apt, which must reach its folders
 trap 'umount "$root/proc" 2>/dev/null || true; rm -rf "$root"' EXIT
 
-echo "Building $IMAGE: debootstrap $SUITE from $mirror (a few minutes, once per machine)..."
+echo "Building $IMAGE once for this engine, about 2 minutes (debootstrap $SUITE from $mirror)..."
 if ! debootstrap --variant=minbase --include="$BOOTSTRAP_PACKAGES" "$SUITE" "$root" "$mirror" >"$root.log" 2>&1; then
   tail -n 30 "$root.log" >&2
   echo "error: debootstrap failed (full log: $root.log)" >&2
