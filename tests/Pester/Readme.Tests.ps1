@@ -316,13 +316,16 @@ Describe 'README.md Troubleshooting' {
             '^' + ($parts -join '.+?') + '$'
         }
 
+        $script:HubReachable = try { [System.Net.Dns]::GetHostAddresses('registry-1.docker.io').Count -gt 0 } catch { $false }
         $tls = Get-TestRemoteSetting
         $sshHome = New-TestSshHome -KnownHosts None
         $steps = @(
             @{ Entry = 'No engine running'; Provoke = $true; Environment = @{}
                 Text = 'New-Sandbox -DockerHost unix:///tmp/sandbox-readme-no-engine.sock -Image sandbox-local/busybox:latest' }
-            @{ Entry = 'An image that can''t be pulled offline'; Provoke = $true; Environment = @{}
-                Text = 'New-Sandbox -Image sandbox-local/no-such-image:readme' }
+            # The newcomer's case: no -Image and no $env:SANDBOX_IMAGE, so the module's default from Docker Hub. Where the
+            # engine can reach Docker Hub, that would pull gigabytes: then this entry is not provoked and its test skips.
+            @{ Entry = 'An image that can''t be pulled offline'; Provoke = $true; Environment = @{ SANDBOX_IMAGE = $null }
+                Text = $(if ($script:HubReachable) { '# not provoked: Docker Hub is reachable' } else { 'New-Sandbox' }) }
             @{ Entry = 'An unknown ssh host'; Provoke = $true; Environment = @{ HOME = $sshHome }
                 Text = "Get-Sandbox -DockerHost $($tls.SshHost)" }
             @{ Entry = 'A TLS name mismatch'; Provoke = $true; Environment = @{ DOCKER_TLS_VERIFY = '1'; DOCKER_CERT_PATH = (Get-TestTlsCertPath -Kind Client) }
@@ -337,6 +340,7 @@ Describe 'README.md Troubleshooting' {
 
     It 'quotes the message for "<_>" as the module prints it' -ForEach 'No engine running', 'An image that can''t be pulled offline', 'An unknown ssh host', 'A TLS name mismatch' {
         $entry = $_
+        if ($entry -like 'An image*' -and $script:HubReachable) { Set-ItResult -Skipped -Because 'Docker Hub is reachable from here: provoking it would pull the real default image'; return }
         $index = [array]::IndexOf(@($steps | ForEach-Object Entry), $entry)
         $result = $run.Results[$index]
         $result.Message | Should -Not -BeNullOrEmpty -Because "'$($steps[$index].Text)' must fail; its pwsh printed:`n$($run.Log)"
