@@ -100,7 +100,7 @@ BeforeDiscovery {
         @{ Run = { New-Sandbox -DockerHost 'tcp://' }; ErrorId = 'InvalidDockerHost'; Category = 'InvalidArgument'; Phrase = 'names no host' }
         @{ Run = { New-Sandbox -DockerHost 'tcp://127.0.0.1:99999' }; ErrorId = 'InvalidDockerHost'; Category = 'InvalidArgument'; Phrase = 'not a Docker host address' }
         @{ Run = { New-Sandbox -DockerHost 'tcp://10.1.2.3:2375' }; ErrorId = 'InsecureDockerHost'; Category = 'SecurityError'; Phrase = 'without TLS' }
-        @{ Run = { New-Sandbox -DockerHost 'unix:///nonexistent.sock' }; ErrorId = 'DockerEndpointUnavailable'; Category = 'ConnectionError'; Phrase = 'Cannot reach the Docker engine' }
+        @{ Run = { New-Sandbox -DockerHost 'unix:///nonexistent.sock' }; ErrorId = 'DockerEndpointUnavailable'; Category = 'ConnectionError'; Phrase = 'there is no socket at /nonexistent.sock' }
         @{ Run = { New-Sandbox -SshKeyPath '' }; ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Phrase = 'null or empty' }
         # -Credential $null makes PowerShell ask for one: without a host to ask, binding fails.
         @{ Run = { Invoke-WithoutHost 'New-Sandbox -Credential $null' }; ErrorId = 'ParameterArgumentTransformationError'; Category = 'InvalidData'; Phrase = "parameter 'Credential'" }

@@ -129,10 +129,19 @@ namespace Sandbox.Endpoints
                 e.InnerException is SocketException || e.InnerException is IOException)
             {
                 return new SandboxException("DockerEndpointUnavailable", SandboxErrorKind.ConnectionError,
-                    $"Cannot reach the Docker engine at {endpoint.Host} (from {endpoint.Source}): {Innermost(e).Message}",
+                    $"Cannot reach the Docker engine at {endpoint.Host} (from {endpoint.Source}): {UnreachableReason(e, endpoint)}",
                     endpoint.Host, "Start the engine (dockerd) or choose another one with -DockerHost or DOCKER_HOST.", e);
             }
             return e;
+        }
+
+        // A unix socket that does not exist fails with EADDRNOTAVAIL ("Cannot assign requested address") on Linux,
+        // which sends a newcomer looking at network settings; say what is really missing.
+        static string UnreachableReason(Exception e, DockerEndpoint endpoint)
+        {
+            if (endpoint.Kind == EndpointKind.Unix && !File.Exists(endpoint.Uri.LocalPath))
+                return $"there is no socket at {endpoint.Uri.LocalPath} (no engine runs there)";
+            return Innermost(e).Message;
         }
 
         static Exception Innermost(Exception e)
