@@ -19,7 +19,7 @@ namespace Sandbox.Commands
         /// What the pipeline brings when the sandbox is named on the command line: the command's stdin. In every parameter
         /// set, so that a Sandbox object, which binds to -Sandbox by its exact type first, never ends up here alone.
         /// </summary>
-        [Parameter(ValueFromPipeline = true, DontShow = true)]
+        [Parameter(ValueFromPipeline = true)]
         [AllowNull]
         public PSObject? InputObject { get; set; }
 
