@@ -442,6 +442,26 @@ Invoke-SandboxCommand -Id $($sandbox.Id) 'echo on-stdout; echo on-stderr >&2'
                 Should -BeTrue -Because 'the stopped command is killed inside'
         }
 
+        It 'is 130 after Ctrl+C while piped input is still coming, and the command inside is killed' {
+            $runspace = [runspacefactory]::CreateRunspace()
+            $runspace.Open()
+            $ps = [powershell]::Create()
+            $ps.Runspace = $runspace
+            try {
+                $null = $ps.AddScript("Import-Module '$env:SANDBOX_MODULE_PATH'; `$global:LASTEXITCODE = 99; & { 'first-line'; while (`$true) { Start-Sleep -Milliseconds 50 } } | Invoke-SandboxCommand -Id $($sandbox.Id) 'cat > /tmp/stdin-seen-43'")
+                $handle = $ps.BeginInvoke()
+                Wait-Until { (docker exec $sandbox.Id cat /tmp/stdin-seen-43 2>$null) -eq 'first-line' -or $handle.IsCompleted } -TimeoutSec 30 |
+                    Should -BeTrue
+                $handle.IsCompleted | Should -BeFalse -Because 'cat waits for the rest of its input'
+                $ps.Stop()
+                $ps.Commands.Clear()
+                $ps.AddScript('$LASTEXITCODE').Invoke() | Should -Be 130
+            }
+            finally { $ps.Dispose(); $runspace.Dispose() }
+            Wait-Until { -not (Invoke-SandboxCommand -Sandbox $sandbox 'ps -o args' | Where-Object { $_ -match '^cat$|stdin-seen-43' }) } -TimeoutSec 10 |
+                Should -BeTrue -Because 'the stopped command is killed inside'
+        }
+
         It 'is 141 when the pipeline ended early downstream (Select-Object -First)' {
             $global:LASTEXITCODE = 99
             Invoke-SandboxCommand -Sandbox $sandbox 'yes' | Select-Object -First 1 | Should -Be 'y'

@@ -182,6 +182,7 @@ namespace Sandbox.Commands
             if (run == null) return;
             run.Feed.Abandon();
             Abandon(run.Work);
+            if (StopRequested) SetLastExitCode(ExitCodes.Stopped);
         }
     }
 }

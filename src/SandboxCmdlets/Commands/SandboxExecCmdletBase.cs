@@ -178,7 +178,7 @@ namespace Sandbox.Commands
             }
         }
 
-        void SetLastExitCode(int code) => SessionState.PSVariable.Set("global:LASTEXITCODE", code);
+        private protected void SetLastExitCode(int code) => SessionState.PSVariable.Set("global:LASTEXITCODE", code);
 
         /// <summary>$LASTEXITCODE, the errors a timeout, an OOM kill or (when asked) a failure make, and the -PassThru result.</summary>
         protected void Report(Sandbox sandbox, string display, ExecOutcome outcome)
