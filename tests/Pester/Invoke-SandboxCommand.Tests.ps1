@@ -455,7 +455,9 @@ Invoke-SandboxCommand -Id $($sandbox.Id) 'echo on-stdout; echo on-stderr >&2'
                 $handle.IsCompleted | Should -BeFalse -Because 'cat waits for the rest of its input'
                 $ps.Stop()
                 $ps.Commands.Clear()
-                $ps.AddScript('$LASTEXITCODE').Invoke() | Should -Be 130
+                $null = $ps.AddScript('$LASTEXITCODE')
+                # Stopped while upstream ran, the cmdlet sets it as the stopped pipeline is disposed, which Stop() may not wait for.
+                Wait-Until { $ps.Invoke() -eq 130 } -TimeoutSec 10 | Should -BeTrue -Because "`$LASTEXITCODE is $($ps.Invoke())"
             }
             finally { $ps.Dispose(); $runspace.Dispose() }
             Wait-Until { -not (Invoke-SandboxCommand -Sandbox $sandbox 'ps -o args' | Where-Object { $_ -match '^cat$|stdin-seen-43' }) } -TimeoutSec 10 |

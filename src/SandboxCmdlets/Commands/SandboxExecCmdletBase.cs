@@ -71,7 +71,7 @@ namespace Sandbox.Commands
                 if (User != null) SandboxSpec.ValidateUser(User);
                 if (StandardInput != null && StandardInputPath != null)
                     throw new SandboxException("StandardInputConflict", SandboxErrorKind.InvalidArgument,
-                        "Give standard input one way: -StandardInput 'text', -StandardInputPath <file>, or objects piped in with -Sandbox, -Name or -Id given on the command line.", null);
+                        "Give standard input one way: -StandardInput 'text' or -StandardInputPath <file>, not both.", null);
                 if (StandardInputPath != null) _standardInputFile = ResolveStandardInputFile(StandardInputPath);
             }
             catch (SandboxException e) { ThrowSandboxError(e); }
@@ -97,7 +97,7 @@ namespace Sandbox.Commands
             if (_standardInputFile != null)
             {
                 var file = _standardInputFile;
-                return () => new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 65536, useAsync: true);
+                return () => new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 65536, useAsync: true);
             }
             if (StandardInput != null)
             {
