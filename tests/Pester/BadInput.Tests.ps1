@@ -156,10 +156,10 @@ BeforeDiscovery {
         @{ Run = { Invoke-SandboxCommand -ProjectId $missing 'true' }; ErrorId = 'SandboxNotFound'; Category = 'ObjectNotFound'; Phrase = 'Get-Sandbox' }
         @{ Run = { $Gone | Invoke-SandboxCommand 'true' }; ErrorId = 'SandboxNotFound'; Category = 'ObjectNotFound'; Phrase = 'no longer exists' }
         @{ Run = { $Paused | Invoke-SandboxCommand 'true' }; ErrorId = 'SandboxNotRunning'; Category = 'InvalidOperation'; Phrase = 'not running' }
-        # wrong types from the pipeline
-        @{ Run = { 'a string' | Invoke-SandboxCommand 'true' }; ErrorId = 'InputObjectNotBound'; Category = 'InvalidArgument'; Phrase = 'cannot be bound' }
-        @{ Run = { @{ Id = 'x' } | Invoke-SandboxCommand 'true' }; ErrorId = 'InputObjectNotBound'; Category = 'InvalidArgument'; Phrase = 'cannot be bound' }
-        @{ Run = { 42 | Invoke-SandboxCommand 'true' }; ErrorId = 'InputObjectNotBound'; Category = 'InvalidArgument'; Phrase = 'cannot be bound' }
+        # wrong types from the pipeline: any object binds to -InputObject (standard input), which needs a sandbox named on the command line
+        @{ Run = { 'a string' | Invoke-SandboxCommand 'true' }; ErrorId = 'InputObjectMissingMandatory'; Category = 'InvalidArgument'; Phrase = 'mandatory parameters:  Sandbox' }
+        @{ Run = { @{ Id = 'x' } | Invoke-SandboxCommand 'true' }; ErrorId = 'InputObjectMissingMandatory'; Category = 'InvalidArgument'; Phrase = 'mandatory parameters:  Sandbox' }
+        @{ Run = { 42 | Invoke-SandboxCommand 'true' }; ErrorId = 'InputObjectMissingMandatory'; Category = 'InvalidArgument'; Phrase = 'mandatory parameters:  Sandbox' }
         @{ Run = { Get-Item -LiteralPath $LocalFile | Invoke-SandboxCommand 'true' }; ErrorId = 'SandboxNotFound'; Category = 'ObjectNotFound'; Phrase = "name 'file.txt'" }
         # -DockerHost
         @{ Run = { Invoke-SandboxCommand -Name $missing 'true' -DockerHost '   ' }; ErrorId = 'InvalidDockerHost'; Category = 'InvalidArgument'; Phrase = 'empty' }

@@ -25,10 +25,10 @@ try {
     $result.Name = $sb.Name
     $result.Id = $sb.Id
     if ($Port) { $result.HostPort = $sb.Ports[0].HostPort }
-    # stderr too: merged in (6>&1) and told apart by type.
-    $all = @(Invoke-SandboxCommand -Sandbox $sb -Command "echo $Token; i=1; while [ `$i -le $Lines ]; do echo $Token-`$i; i=`$((i+1)); done; echo $Token-err >&2" 6>&1)
+    # stderr too: merged in (2>&1, as for a native command) and told apart by type.
+    $all = @(Invoke-SandboxCommand -Sandbox $sb -Command "echo $Token; i=1; while [ `$i -le $Lines ]; do echo $Token-`$i; i=`$((i+1)); done; echo $Token-err >&2" 2>&1)
     $result.Output = @($all | Where-Object { $_ -is [string] })
-    $result.StdErr = @($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | ForEach-Object { "$($_.MessageData)" })
+    $result.StdErr = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | ForEach-Object { "$_" })
     Stop-Sandbox -Sandbox $sb
     $result.Removed = $true
 }

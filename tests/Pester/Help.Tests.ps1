@@ -119,9 +119,11 @@ try {
 } catch {
     $__sbxResult.Errors.Add('terminating: ' + ($_ | Out-String).Trim())
 }
-foreach ($item in $__sbxItems) { if ($item -is [System.Management.Automation.ErrorRecord]) { $__sbxResult.Errors.Add(($item | Out-String).Trim()) } }
+# *>&1 brings a command's stderr lines along as NativeCommandError records: what the command said, not errors.
+$__sbxStdErr = { $args[0] -is [System.Management.Automation.ErrorRecord] -and $args[0].FullyQualifiedErrorId -in 'NativeCommandError', 'NativeCommandErrorMessage' }
+foreach ($item in $__sbxItems) { if ($item -is [System.Management.Automation.ErrorRecord] -and -not (& $__sbxStdErr $item)) { $__sbxResult.Errors.Add(($item | Out-String).Trim()) } }
 $__sbxResult.Output = ($__sbxItems | ForEach-Object {
-        if ($_ -is [System.Management.Automation.ErrorRecord]) { "ERROR: $_" } elseif ($_ -is [System.Management.Automation.WarningRecord]) { "WARNING: $_" } else { $_ }
+        if (& $__sbxStdErr $_) { "STDERR: $_" } elseif ($_ -is [System.Management.Automation.ErrorRecord]) { "ERROR: $_" } elseif ($_ -is [System.Management.Automation.WarningRecord]) { "WARNING: $_" } else { $_ }
     } | Out-String -Width 160).TrimEnd()
 $__sbxResult | ConvertTo-Json -Depth 3 | Set-Content -LiteralPath $ResultFile
 '@

@@ -36,6 +36,31 @@ AfterAll {
 
 Describe 'Invoke-SandboxCode' {
 
+    Context 'standard input, stderr and failures as for Invoke-SandboxCommand' {
+        It 'reads -StandardInput and -StandardInputPath on stdin' {
+            $code = "import sys`nprint('|'.join(line.strip() for line in sys.stdin))"
+            $sandbox | Invoke-SandboxCode -Language python -Code $code -StandardInput 'a', 'b' | Should -Be 'a|b'
+            $file = Join-Path $TestDrive 'stdin.txt'
+            [IO.File]::WriteAllText($file, "x`ny`n")
+            $sandbox | Invoke-SandboxCode -Language python -Code $code -StandardInputPath $file | Should -Be 'x|y'
+        }
+
+        It '2>&1 brings a traceback along as error records whose text is the line' {
+            $all = $sandbox | Invoke-SandboxCode -Language python -Code "print('out')`nraise SystemExit('bad thing')" 2>&1
+            @($all | Where-Object { $_ -is [string] }) | Should -Be 'out'
+            @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | ForEach-Object ToString) | Should -Be 'bad thing'
+        }
+
+        It '-ErrorOnExitCode makes a traceback the error SandboxCommandFailed with its last lines' {
+            $err = { $sandbox | Invoke-SandboxCode -Language python -Code 'import json; json.loads("{oops")' -ErrorOnExitCode -ErrorAction Stop 2>$null } |
+                Should -Throw -ErrorId 'SandboxCommandFailed*' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidResult'
+            $err.Exception.ExitCode | Should -Be 1
+            $err.Exception.StdErrTail[-1] | Should -BeLike 'json.decoder.JSONDecodeError*'
+            $LASTEXITCODE | Should -Be 1
+        }
+    }
+
     Context 'Python in a sandbox' {
         It 'writes stdout lines to the pipeline and stderr to the information stream' {
             $code = "import sys`nprint('one')`nprint('two')`nprint('oops', file=sys.stderr)"

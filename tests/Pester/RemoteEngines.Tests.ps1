@@ -149,6 +149,16 @@ Describe 'Remote engines: sandbox life cycle on <Name>' -ForEach $endpoints {
         $result.StdOut.Trim() | Should -Be 'a b-c'
     }
 
+    It 'feeds piped lines to a command''s stdin on <Name> and ends them with EOF; 2>&1 brings stderr along' {
+        $sorted = Use-TestEndpoint $endpoint { 'b', 'c', 'a' | Invoke-SandboxCommand -Sandbox $sandbox 'sort' }
+        $sorted | Should -Be 'a', 'b', 'c'
+        $count = Use-TestEndpoint $endpoint { 1..200000 | Invoke-SandboxCommand -Sandbox $sandbox 'wc -l' }
+        $count.Trim() | Should -Be '200000'
+        $all = Use-TestEndpoint $endpoint { $sandbox | Invoke-SandboxCommand 'echo to-stderr >&2' 2>&1 }
+        $all | Should -BeOfType ([System.Management.Automation.ErrorRecord])
+        "$all" | Should -Be 'to-stderr'
+    }
+
     It 'copies a file and a folder in and out of a sandbox on <Name>, byte for byte' {
         $blob = New-BinaryFile (Join-Path $TestDrive 'blob.bin') (300KB + 17)
         $tree = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'tree/sub') -Force

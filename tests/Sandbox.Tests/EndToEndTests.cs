@@ -110,14 +110,18 @@ public sealed class EndToEndTests : IDisposable
         }
 
         var run = _ps.Invoke($"Invoke-SandboxCommand -Name '{name}' -DockerHost {LocalEngine.Host} -Command 'echo out; echo err >&2; exit 3' -PassThru");
-        Assert.Empty(run.Errors);   // a failing command is not an error unless $PSNativeCommandUseErrorActionPreference says so
+        // A host collects stderr in its error stream, as for a native command: one record per line, its text the line;
+        // a failing command adds no error unless $PSNativeCommandUseErrorActionPreference (or -ErrorOnExitCode) says so.
+        var stderrLine = Assert.Single(run.Errors);
+        Assert.Equal("NativeCommandError", stderrLine.FullyQualifiedErrorId);
+        Assert.Equal("err", stderrLine.ToString());
         Assert.Equal("out", run.Objects.First());
         var result = Assert.IsType<SandboxCommandResult>(run.Objects.Last());
         Assert.Equal(3, result.ExitCode);
         Assert.Equal("out", result.StdOut.TrimEnd());
         Assert.Equal("err", result.StdErr.TrimEnd());
         Assert.False(result.TimedOut);
-        Assert.Contains(run.Information, i => i.Tags.Contains("stderr") && i.MessageData.ToString() == "err");
+        Assert.DoesNotContain(run.Information, i => i.Tags.Contains("stderr"));
         Assert.Equal(3, _ps.Invoke("$LASTEXITCODE").Objects.Single());
 
         var strict = _ps.Invoke($"$PSNativeCommandUseErrorActionPreference = $true; try {{ Invoke-SandboxCommand -Name '{name}' -DockerHost {LocalEngine.Host} 'exit 4' }} finally {{ $PSNativeCommandUseErrorActionPreference = $false }}");

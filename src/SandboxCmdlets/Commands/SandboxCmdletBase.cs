@@ -24,7 +24,11 @@ namespace Sandbox.Commands
 
         protected CancellationToken Cancellation => _cancel.Token;
 
-        protected override void StopProcessing() => _cancel.Cancel();
+        protected override void StopProcessing()
+        {
+            _stopRequested = true;
+            _cancel.Cancel();
+        }
 
         /// <summary>
         /// Every runspace that uses the module hears Sandbox.Stopped and Sandbox.Expired, and sees what the cleanup engine
@@ -48,35 +52,101 @@ namespace Sandbox.Commands
             return removed;
         }
 
-        protected T Run<T>(Func<CancellationToken, Task<T>> work)
+        protected T Run<T>(Func<CancellationToken, Task<T>> work) => Finish(Start(work));
+
+        /// <summary>
+        /// Starts engine work whose posts the pipeline thread runs whenever it pumps (<see cref="PumpOne"/>, <see cref="PumpQueued"/>)
+        /// and finally in <see cref="Finish{T}"/>: for work that outlives one ProcessRecord, such as a command fed from the pipeline.
+        /// </summary>
+        protected PendingWork<T> Start<T>(Func<CancellationToken, Task<T>> work)
         {
             // Bounded, so that a command printing faster than the pipeline consumes waits instead of filling memory.
-            using var queue = new BlockingCollection<Action>(PipelineQueueCapacity);
-            var previous = _pipelineQueue;
+            var queue = new BlockingCollection<Action>(PipelineQueueCapacity);
+            var pending = new PendingWork<T>(queue, _pipelineQueue);
             _pipelineQueue = queue;
-            var task = Task.Run(() => work(_cancel.Token));
-            var finished = task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
-            try
+            pending.Task = Task.Run(() => work(_cancel.Token));
+            pending.Finished = pending.Task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
+            return pending;
+        }
+
+        /// <summary>Runs the next thing the work posts, waiting for it; false once the work has finished and left nothing.</summary>
+        protected bool PumpOne(PendingWork work) => Pump(work, () =>
+        {
+            if (!work.Queue.TryTake(out var action, Timeout.Infinite)) return false;
+            action();
+            return true;
+        });
+
+        /// <summary>Runs what the work has posted so far, without waiting for more.</summary>
+        protected void PumpQueued(PendingWork work) => Pump(work, () =>
+        {
+            while (work.Queue.TryTake(out var action)) action();
+            return true;
+        });
+
+        /// <summary>Runs everything the work posts until it ends, and returns its result.</summary>
+        protected T Finish<T>(PendingWork<T> work)
+        {
+            try { Pump(work, () => { foreach (var action in work.Queue.GetConsumingEnumerable()) action(); return true; }); }
+            finally { work.Close(ref _pipelineQueue); }
+
+            try { return work.Task.GetAwaiter().GetResult(); }
+            catch (OperationCanceledException) when (_cancel.IsCancellationRequested) { throw new PipelineStoppedException(); }
+            catch (Exception e) when (!(e is SandboxException) && !(e is OperationCanceledException) && !(e is PipelineStoppedException))
             {
-                foreach (var action in queue.GetConsumingEnumerable()) action();
+                throw SandboxException.FromUnexpected(e);
             }
+        }
+
+        /// <summary>Stops work that will not be finished (the pipeline ended without EndProcessing): cancels it and waits for its clean-up.</summary>
+        protected void Abandon(PendingWork work)
+        {
+            _cancel.Cancel();
+            try { work.Finished.Wait(); } catch (AggregateException) { /* only its end matters here */ }
+            work.Close(ref _pipelineQueue);
+        }
+
+        bool Pump(PendingWork work, Func<bool> step)
+        {
+            try { return step(); }
             catch (Exception)
             {
                 // The pipeline stopped under the work (Select-Object -First downstream, Ctrl+C, Stop-Job) or a write failed: the
                 // work ends as on Ctrl+C, a command inside the sandbox killed and its code file removed, before this thread
                 // lets the stop go on and nothing waits for the work any more.
                 _cancel.Cancel();
-                finished.Wait();
+                work.Finished.Wait();
+                work.Close(ref _pipelineQueue);
                 throw;
             }
-            finally { _pipelineQueue = previous; }
+        }
 
-            try { return task.GetAwaiter().GetResult(); }
-            catch (OperationCanceledException) when (_cancel.IsCancellationRequested) { throw new PipelineStoppedException(); }
-            catch (Exception e) when (!(e is SandboxException) && !(e is OperationCanceledException) && !(e is PipelineStoppedException))
+        /// <summary>Set when PowerShell stopped this command (Ctrl+C, Stop-Job, PowerShell.Stop), as against a pipeline that ended early downstream.</summary>
+        protected bool StopRequested => _stopRequested;
+        volatile bool _stopRequested;
+
+        protected abstract class PendingWork
+        {
+            readonly BlockingCollection<Action>? _previous;
+            bool _closed;
+            internal BlockingCollection<Action> Queue { get; }
+            internal Task Finished { get; set; } = Task.CompletedTask;
+            protected PendingWork(BlockingCollection<Action> queue, BlockingCollection<Action>? previous) { Queue = queue; _previous = previous; }
+            public bool HasEnded => Finished.IsCompleted && Queue.IsCompleted;
+
+            internal void Close(ref BlockingCollection<Action>? current)
             {
-                throw SandboxException.FromUnexpected(e);
+                if (_closed) return;
+                _closed = true;
+                if (ReferenceEquals(current, Queue)) current = _previous;
+                if (Finished.IsCompleted) Queue.Dispose();
             }
+        }
+
+        protected sealed class PendingWork<T> : PendingWork
+        {
+            internal Task<T> Task { get; set; } = null!;
+            internal PendingWork(BlockingCollection<Action> queue, BlockingCollection<Action>? previous) : base(queue, previous) { }
         }
 
         protected void Run(Func<CancellationToken, Task> work) => Run<bool>(async c => { await work(c).ConfigureAwait(false); return true; });

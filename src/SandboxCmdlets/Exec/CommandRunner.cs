@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.IO;
 using System.Linq;
 using System.Net;
 using System.Text;
@@ -32,6 +33,7 @@ namespace Sandbox.Exec
             var create = new ContainerExecCreateParameters
             {
                 Cmd = request.Argv,
+                AttachStdin = request.OpenStandardInput != null,
                 AttachStdout = true,
                 AttachStderr = true,
                 Env = env,
@@ -63,12 +65,15 @@ namespace Sandbox.Exec
                 firstLine = false;
                 onStdOut(line);
             }, capture ? stdout : null, request.CaptureLimitChars);
-            var errLines = new LineSplitter(onStdErr, capture ? stderr : null, request.CaptureLimitChars);
+            var tail = new StandardErrorTail();
+            var errLines = new LineSplitter(line => { tail.Add(line); onStdErr(line); }, capture ? stderr : null, request.CaptureLimitChars);
             using var timeout = request.Timeout > TimeSpan.Zero ? new CancellationTokenSource(request.Timeout) : new CancellationTokenSource();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout.Token);
             using var readerDone = new CancellationTokenSource();
 
             var activity = new StreamActivity();
+            using var inputDone = new CancellationTokenSource();
+            var feed = request.OpenStandardInput == null ? Task.CompletedTask : FeedAsync(request.OpenStandardInput, stream, inputDone.Token);
             var pump = PumpAsync(stream, outLines, errLines, activity);
             var detached = false;
             var watcher = WatchForExitAsync(containerId, execId, tag, request.User, pump, activity, () => { detached = true; stream.Dispose(); }, readerDone.Token);
@@ -77,22 +82,27 @@ namespace Sandbox.Exec
             {
                 try { await pump.ConfigureAwait(false); }
                 catch (Exception) when (stop.IsCancellationRequested || detached) { }
-                catch (Exception e) { readerDone.Cancel(); throw DockerEngine.Translate(e, _engine.Endpoint); }
+                catch (Exception e) { readerDone.Cancel(); inputDone.Cancel(); throw DockerEngine.Translate(e, _engine.Endpoint); }
             }
             readerDone.Cancel();
+            inputDone.Cancel();
             stream.Dispose();
             try { await watcher.ConfigureAwait(false); } catch (Exception) { /* only ever shortens the wait */ }
+            await feed.ConfigureAwait(false);
             outLines.Flush();
             errLines.Flush();
 
-            var outcome = new ExecOutcome { StdOut = stdout.ToString(), StdErr = stderr.ToString(), Truncated = outLines.Truncated || errLines.Truncated };
+            var outcome = new ExecOutcome
+            {
+                StdOut = stdout.ToString(), StdErr = stderr.ToString(), Truncated = outLines.Truncated || errLines.Truncated, StdErrTail = tail.Lines(),
+            };
             if (stop.IsCancellationRequested)
             {
                 await KillAsync(containerId, tag, request.User).ConfigureAwait(false);
                 outcome.Duration = clock.Elapsed;
                 if (cancel.IsCancellationRequested) throw new OperationCanceledException(cancel);
                 outcome.TimedOut = true;
-                outcome.ExitCode = 124;
+                outcome.ExitCode = ExitCodes.TimedOut;
                 return outcome;
             }
 
@@ -111,6 +121,29 @@ namespace Sandbox.Exec
             if (outcome.ExitCode == 137) outcome.OomKilled = await WasOomKilledAsync(containerId).ConfigureAwait(false);
             return outcome;
         }
+
+        /// <summary>
+        /// Copies the input to the command's stdin and then closes it, so that the command reads an end of file. Input the
+        /// command no longer takes (it exited, or closed its stdin) is dropped, as a shell drops what a pipe's reader left.
+        /// </summary>
+        static Task FeedAsync(Func<Stream> open, MultiplexedStream stream, CancellationToken commandEnded) => Task.Run(async () =>
+        {
+            Stream? input = null;
+            try
+            {
+                input = open();
+                var buffer = new byte[65536];
+                while (true)
+                {
+                    var read = await input.ReadAsync(buffer, 0, buffer.Length, commandEnded).ConfigureAwait(false);
+                    if (read == 0) break;
+                    await stream.WriteAsync(buffer, 0, read, commandEnded).ConfigureAwait(false);
+                }
+                stream.CloseWrite();
+            }
+            catch (Exception) { /* the command ended or the run was stopped: nothing reads the rest of the input */ }
+            finally { input?.Dispose(); }
+        });
 
         /// <summary>
         /// Reads the engine's stream and hands its lines over; a consumer that lags blocks the handing over, so that this stops

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace Sandbox.Exec
 {
@@ -11,5 +12,7 @@ namespace Sandbox.Exec
         public string StdErr { get; set; } = "";
         public bool Truncated { get; set; }
         public bool OomKilled { get; set; }
+        /// <summary>The last lines of stderr, kept whatever the capture limit, for the message of a failed command.</summary>
+        public IReadOnlyList<string> StdErrTail { get; set; } = Array.Empty<string>();
     }
 }

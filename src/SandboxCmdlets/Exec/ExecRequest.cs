@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 
 namespace Sandbox.Exec
 {
@@ -14,6 +15,12 @@ namespace Sandbox.Exec
         public TimeSpan Timeout { get; set; }
         /// <summary>How much of each stream the result keeps; the live callbacks see everything.</summary>
         public int CaptureLimitChars { get; set; } = DefaultCaptureLimitChars;
+
+        /// <summary>
+        /// Opens what the command reads on stdin, once per run; the runner reads it to its end, then closes the command's stdin
+        /// (EOF), and disposes it. Null: stdin is not attached and the command reads an empty stdin.
+        /// </summary>
+        public Func<Stream>? OpenStandardInput { get; set; }
 
         public const int DefaultCaptureLimitChars = 8 * 1024 * 1024;
 

@@ -50,7 +50,8 @@ namespace Sandbox.Hosting
 
             Output = new PSDataCollection<PSObject> { EnumeratorNeverBlocks = true };
             _results.DataAdded += (_, e) => Forward();
-            Error = _powerShell.Streams.Error;
+            Error = new PSDataCollection<ErrorRecord>();
+            _powerShell.Streams.Error.DataAdded += (_, e) => ForwardErrors();
             Progress = _powerShell.Streams.Progress;
             Verbose = _powerShell.Streams.Verbose;
             Warning = _powerShell.Streams.Warning;
@@ -68,6 +69,23 @@ namespace Sandbox.Hosting
                 try { _onResult?.Invoke(item); }
                 catch (Exception e) { Warning.Add(new WarningRecord($"Could not attach to the job's output '{item}': {e.Message}")); }
                 Output.Add(item);
+            }
+        }
+
+        /// <summary>
+        /// A job's stderr lines reach the caller as information records tagged stderr, as before stderr could be redirected:
+        /// Receive-Job writes a job's errors as the caller's own, and under $ErrorActionPreference = 'Stop' a line on stderr
+        /// would then stop the script that receives it.
+        /// </summary>
+        void ForwardErrors()
+        {
+            foreach (var record in _powerShell.Streams.Error.ReadAll())
+            {
+                if (!Commands.StandardErrorWriter.IsStandardErrorLine(record)) { Error.Add(record); continue; }
+                var information = new InformationRecord(new HostInformationMessage { Message = record.Exception.Message }, Name);
+                information.Tags.Add("PSHOST");
+                information.Tags.Add("stderr");
+                Information.Add(information);
             }
         }
 

@@ -32,10 +32,14 @@ namespace Sandbox.Hosting
             _commandLine = new Dictionary<string, object?>(cmdlet.MyInvocation.BoundParameters, StringComparer.OrdinalIgnoreCase);
         }
 
-        /// <summary>Call in ProcessRecord: keeps what this pipeline object bound, to pipe it to the job's cmdlet.</summary>
-        public void AddPipelineInput()
+        /// <summary>
+        /// Call in ProcessRecord: keeps what this pipeline object bound, to pipe it to the job's cmdlet. <paramref name="except"/>
+        /// names a parameter that bound the same object again and must not count (the stdin parameter beside -Sandbox).
+        /// </summary>
+        public void AddPipelineInput(string? except = null)
         {
-            var bound = _cmdlet.MyInvocation.BoundParameters.Where(p => !_commandLine.ContainsKey(p.Key)).ToList();
+            var bound = _cmdlet.MyInvocation.BoundParameters
+                .Where(p => !_commandLine.ContainsKey(p.Key) && !string.Equals(p.Key, except, StringComparison.OrdinalIgnoreCase)).ToList();
             if (bound.Count == 0) return;
             _pipelineBound = true;
             if (bound.Count == 1 && TakesPipelineValue(bound[0].Key))

@@ -9,9 +9,9 @@ namespace Sandbox.Endpoints.Ssh
     /// <summary>
     /// An SSH exec channel, on an SSH connection of its own, as a duplex stream. Disposing closes the channel without
     /// sending EOF first: an EOF makes dial-stdio half-close the engine connection while the HTTP layer may still be
-    /// reading a pooled connection.
+    /// reading a pooled connection. Only <see cref="CloseWrite"/> sends it: the end of an exec's stdin on a hijacked connection.
     /// </summary>
-    sealed class SshChannelStream : Stream
+    sealed class SshChannelStream : Docker.DotNet.Handler.Abstractions.WriteClosableStream
     {
         readonly SshClient _client;
         readonly SshCommand _command;
@@ -51,6 +51,15 @@ namespace Sandbox.Endpoints.Ssh
         {
             await _input.WriteAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false);
             await _input.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public override bool CanCloseWrite => true;
+
+        /// <summary>Sends EOF on the channel; dial-stdio then half-closes its engine connection, which ends the exec's stdin.</summary>
+        public override void CloseWrite()
+        {
+            _input.Flush();
+            _input.Dispose();
         }
 
         public override void Flush() => _input.Flush();

@@ -24,7 +24,7 @@ namespace Sandbox.Endpoints.Ssh
         {
             var session = transportOptions.Session;
 #if NET
-            var handler = new SocketsHttpHandler
+            var pooled = new SocketsHttpHandler
             {
                 ConnectCallback = (_, cancel) => new ValueTask<System.IO.Stream>(Task.Run(() => session.OpenEngineStream(), cancel)),
                 PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
@@ -32,7 +32,8 @@ namespace Sandbox.Endpoints.Ssh
                 UseProxy = false,
                 AllowAutoRedirect = false,
             };
-            return new ResolvedTransport(handler, EffectiveEndpoint);
+            var hijackable = new Microsoft.Net.Http.Client.ManagedHandler((_, _, cancel) => Task.Run(() => session.OpenEngineStream(), cancel), logger) { UseProxy = false };
+            return new ResolvedTransport(new UpgradeRouter(pooled, hijackable), EffectiveEndpoint);
 #else
             var handler = new Microsoft.Net.Http.Client.ManagedHandler((_, _, cancel) => Task.Run(() => session.OpenEngineStream(), cancel), logger) { UseProxy = false };
             return new ResolvedTransport(handler, EffectiveEndpoint);
@@ -41,15 +42,43 @@ namespace Sandbox.Endpoints.Ssh
 
         public async Task<WriteClosableStream> HijackStreamAsync(HttpContent content)
         {
+            if (content is Microsoft.Net.Http.Client.HttpConnectionResponseContent hijackable) return hijackable.HijackStream();
 #if NET
             var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
             return new HijackedStream(stream);
 #else
-            if (content is Microsoft.Net.Http.Client.HttpConnectionResponseContent hijackable) return hijackable.HijackStream();
             await Task.Yield();
             throw new NotSupportedException("This response cannot be turned into a raw stream.");
 #endif
         }
+
+#if NET
+        /// <summary>
+        /// Requests that upgrade the connection (an exec's attach) go through the library's own handler, whose hijacked stream
+        /// reaches the SSH channel and can half-close it: the end of a command's stdin. The pool's streams cannot, and an
+        /// upgraded connection never goes back to the pool anyway.
+        /// </summary>
+        sealed class UpgradeRouter : HttpMessageHandler
+        {
+            readonly HttpMessageInvoker _pooled;
+            readonly HttpMessageInvoker _hijackable;
+
+            public UpgradeRouter(HttpMessageHandler pooled, HttpMessageHandler hijackable)
+            {
+                _pooled = new HttpMessageInvoker(pooled, disposeHandler: true);
+                _hijackable = new HttpMessageInvoker(hijackable, disposeHandler: true);
+            }
+
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, System.Threading.CancellationToken cancellationToken) =>
+                (request.Headers.Upgrade.Count > 0 ? _hijackable : _pooled).SendAsync(request, cancellationToken);
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing) { _pooled.Dispose(); _hijackable.Dispose(); }
+                base.Dispose(disposing);
+            }
+        }
+#endif
 
         sealed class HijackedStream : WriteClosableStream
         {
