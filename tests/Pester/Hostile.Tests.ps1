@@ -9,16 +9,19 @@ BeforeAll {
     Initialize-SandboxTest -Area 'hostile'
 
     function Measure-Call {
-        # Runs the block, catching terminating errors too; returns output, errors and duration.
+        # Runs the block, catching terminating errors too; returns output, errors, the command's stderr lines (which 2>&1
+        # turns into error records, as for a native command) and duration.
         param([Parameter(Mandatory)] [scriptblock] $ScriptBlock)
         $ErrorActionPreference = 'Continue'   # every error the cmdlet writes, whatever the runner's preference
         $all = [System.Collections.Generic.List[object]]::new()
         $clock = [System.Diagnostics.Stopwatch]::StartNew()
         try { & $ScriptBlock 2>&1 | ForEach-Object { $all.Add($_) } } catch { $all.Add($_) }
         $clock.Stop()
+        $isStdErr = { $_ -is [System.Management.Automation.ErrorRecord] -and $_.FullyQualifiedErrorId -like 'NativeCommandError*' }
         [pscustomobject]@{
             Output  = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
-            Errors  = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            Errors  = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | Where-Object { -not (& $isStdErr) })
+            StdErr  = @($all | Where-Object $isStdErr | ForEach-Object { "$_" })
             Seconds = $clock.Elapsed.TotalSeconds
         }
     }

@@ -43,7 +43,10 @@ Describe 'The state of a sandbox object' {
             $object.TimeLeftSec | Should -Be 0
         }
         $row = $stopped | Format-Table | Out-String -Width 300
-        $row | Should -Match "$([regex]::Escape($name)).*removed\s+00:00:00"
+        $line = @($row -split '\r?\n' | Where-Object { $_ -like "*$name*" })
+        $line | Should -HaveCount 1
+        $line[0] | Should -Match "$([regex]::Escape($name)).*\sremoved\b" -Because 'the time-left column shows the state of a sandbox that is not running'
+        $line[0] | Should -Not -Match '\d\d:\d\d:\d\d' -Because 'a removed sandbox has no time left to show'
     }
 
     It 'has no deadline to count when it has none, until it is removed' {
