@@ -170,6 +170,7 @@ foreach ($__step in $__plan.Steps) {
     $script:Probes = [ordered]@{
         '$sb | Invoke-SandboxCommand ''sh build.sh && sh test.sh''*' = '$LASTEXITCODE'
         '$sb | Set-Sandbox -Timeout 3600*'                           = '[int](Get-Sandbox -Id $sb.Id).TimeLeft.TotalMinutes'
+        '$both = $sb | Invoke-SandboxCommand*2>&1*'                  = '(@($both | ForEach-Object { "$_" }) | Sort-Object) -join '','''
         'Copy-SandboxItem ./data.csv*'                               = '$sb | Invoke-SandboxCommand ''cat /workspace/data.csv'''
         'Copy-SandboxItem /workspace/out*'                           = 'Get-ChildItem ./out -Recurse -File | ForEach-Object Name'
         '$web.Ports*'                                                = @'
@@ -239,6 +240,11 @@ Describe 'README.md Quick tour, what it promises' {
 
     It 'moves the deadline to one hour from now' {
         [int](Get-StepResult $tour '$sb | Set-Sandbox -Timeout 3600*').Probe | Should -BeIn (55..60)
+    }
+
+    It 'feeds piped strings to the command''s stdin, and captures stderr with 2>&1' {
+        (Get-StepResult $tour '''banana'', ''apple'' | Invoke-SandboxCommand*').Output | Should -Match '(?s)apple\s+banana'
+        (Get-StepResult $tour '$both = $sb | Invoke-SandboxCommand*2>&1*').Probe | Should -Be 'err,out'
     }
 
     It 'copies data.csv in and the out folder back' {
