@@ -276,8 +276,10 @@ Describe 'Nothing leaks, nothing fails quietly' {
         $volume = Get-ContainerLabel $sandbox.Id 'io.sandbox.deadline-volume'
         # What a crash between making a writer and removing it leaves behind.
         $writer = docker create --label "io.sandbox.helper-for=$($sandbox.Id)" -v "${volume}:/run/sandbox" (Get-TestImage) /bin/true
-        $sandbox | Stop-Sandbox
+        # Checked while its sandbox exists: once the sandbox is gone, the cleanup engine's own background sweep may take
+        # the writer at any moment, which is the behaviour under test too (Stop-Sandbox -Expired is the sweep on demand).
         Test-ContainerExists $writer | Should -BeTrue
+        $sandbox | Stop-Sandbox
         Stop-Sandbox -Expired -Confirm:$false
         Test-ContainerExists $writer | Should -BeFalse
     }
