@@ -35,15 +35,18 @@ $sandbox = $null
 try {
     Show "New-Sandbox -Image $Image -Timeout 120 -Path $code"
     $sandbox = New-Sandbox -Image $Image -Timeout 120 -Path $code
-    $sandbox | Format-List Name, ShortId, Image, State, ExpiresAt, WorkingDirectory
+    $sandbox | Format-List Name, ShortId, Image, State, ExpiresAt, WorkingDirectory, Workspace
 
     Show "Invoke-SandboxCommand 'sh hello.sh'"
     $sandbox | Invoke-SandboxCommand 'sh hello.sh'
     Write-Host "exit code: $LASTEXITCODE"
 
+    Show "'banana', 'apple', 'cherry' | Invoke-SandboxCommand -Sandbox `$sandbox 'sort'  (piped strings are its stdin)"
+    'banana', 'apple', 'cherry' | Invoke-SandboxCommand -Sandbox $sandbox 'sort'
+
     Show 'Invoke-SandboxCommand -PassThru (a result object, here for a failing command)'
     $result = $sandbox | Invoke-SandboxCommand 'echo counting; exit 3' -PassThru | Select-Object -Last 1
-    $result | Format-List ExitCode, StdOut, Duration
+    $result | Format-List ExitCode, StdOut, DurationSec
 
     Show 'Get-Sandbox  (found through the engine, from any PowerShell session)'
     $timeLeft = @{ Name = 'TimeLeft'; Expression = { if ($_.TimeLeft) { $_.TimeLeft.ToString('hh\:mm\:ss') } } }

@@ -13,7 +13,7 @@ BeforeDiscovery {
     # What each example must print (wildcard patterns, each matched by some line) and the names of the sandboxes it
     # makes (wildcards; the demo's sandbox has a generated name, taken from its output by NameFromOutput).
     $expectations = @{
-        'demo'      = @{ NameFromOutput = '^Name\s+: (\S+)$'; Output = 'Hello from *, a throwaway sandbox', 'This line goes to stderr', 'exit code: 0', 'ExitCode : 3', 'Removed sandbox-*.' }
+        'demo'      = @{ NameFromOutput = '^Name\s+: (\S+)$'; Output = 'Hello from *, a throwaway sandbox', 'This line goes to stderr', 'exit code: 0', 'Workspace        : mounted read-write from *sandbox-demo-*', 'apple', 'banana', 'cherry', 'ExitCode    : 3', 'Removed sandbox-*.' }
         'basic'     = @{ Names = 'example-basic-*'; Output = 'Hello from a Sandbox!', 'Python 3.* on Linux *, isolated in a container.', '*hello.py', 'The sandbox was removed when the Use-Sandbox block ended.' }
         'project'   = @{ Names = 'example-project-*'; Output = 'requests version: 2.*', 'Found example-project-* (running), id *', 'Refused: SandboxProjectConflict', 'With -Reuse: the same sandbox: True', 'notes.txt says: written from a second handle', 'Removed example-project-*.' }
         'resources' = @{ Names = 'example-resources-*'; Output = 'memory.max: 536870912 bytes', 'cpu.max:    50000 100000 *', 'pids.max:   50', 'memory.max: 67108864 bytes', 'pids.max:   20', 'OomKilled : True', 'Killed for memory, as expected: SandboxCommandOutOfMemory', 'process * refused: the pids limit holds', 'and after they ended, a new one runs' }
