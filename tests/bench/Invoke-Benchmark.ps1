@@ -187,11 +187,78 @@ try {
         }
     }
     else { Write-Warning 'SANDBOX_TEST_SSH_HOST/SANDBOX_TEST_SSH_HOME are not set: ssh:// rows skipped (run through ./build.sh Bench).' }
+
+    # --- sessions: a command in a shell that stays alive, against a plain exec each time ------------------------------
+    if (Get-Command New-SandboxSession -ErrorAction Ignore) {
+        $session = New-SandboxSession -Sandbox $local
+        # 1 MiB of output, as 1024 lines of 1023 characters (and their newlines).
+        $mib = 'head -c 1047552 /dev/zero | tr ''\0'' a | fold -w 1023'
+        $Times = [math]::Max($Repeat, 30)   # a session command takes a millisecond or two: more runs for a steady median
+        try {
+            Measure-Group 'session' -Times $Times @(
+                @{ Tool = 'Sandbox session'; Name = "Invoke-SandboxCommand -Session 'true'"; Action = { $session | Invoke-SandboxCommand 'true' } }
+                @{ Tool = 'Sandbox'; Name = "Invoke-SandboxCommand 'true' (an exec each)"; Action = { $local | Invoke-SandboxCommand 'true' } }
+                @{ Tool = 'docker CLI'; Name = 'docker exec true'; Action = { docker exec $peer true } }
+                @{ Sdk = 'exec'; Name = "exec_run('true')" }
+            )
+            Measure-Group 'session-1mib' -Times $Times -MiB 1 @(
+                @{ Tool = 'Sandbox session'; Name = 'Invoke-SandboxCommand -Session (1 MiB out)'; Action = { $null = $session | Invoke-SandboxCommand $mib } }
+                @{ Tool = 'Sandbox'; Name = 'Invoke-SandboxCommand (1 MiB out, an exec)'; Action = { $null = $local | Invoke-SandboxCommand $mib } }
+                @{ Tool = 'docker CLI'; Name = 'docker exec (1 MiB out)'; Action = { $null = docker exec $peer sh -c $mib } }
+                @{ Sdk = 'exec-1mib'; Name = 'exec_run (1 MiB out)' }
+            )
+            # 1,000 small commands in a loop, as an agent issues them.
+            $loop = [Diagnostics.Stopwatch]::StartNew()
+            foreach ($i in 1..1000) { $null = $session | Invoke-SandboxCommand "echo $i" }
+            $script:SessionLoopSeconds = [math]::Round($loop.Elapsed.TotalSeconds, 2)
+            Write-Host ("  session    loop       1,000 session commands (echo)                 {0:N2} s" -f $script:SessionLoopSeconds)
+        }
+        finally { $session | Remove-SandboxSession }
+
+        if ($sshHost -and $sshHome) {
+            Invoke-WithSshHome {
+                $remote = New-Sandbox -Image $Image -Timeout 600 -DockerHost $sshHost
+                try {
+                    $remoteSession = New-SandboxSession -Sandbox $remote
+                    Measure-Group 'session-ssh' -Times $Times @(
+                        @{ Tool = 'Sandbox session'; Name = "Invoke-SandboxCommand -Session 'true' (ssh://)"; Action = { $remoteSession | Invoke-SandboxCommand 'true' } }
+                        @{ Tool = 'Sandbox'; Name = "Invoke-SandboxCommand 'true' (ssh://, an exec each)"; Action = { $remote | Invoke-SandboxCommand 'true' } }
+                    )
+                }
+                finally { $remote | Stop-Sandbox }
+            }
+        }
+    }
+    else { Write-Warning 'This build has no New-SandboxSession: session rows skipped.' }
 }
 finally {
     $local | Stop-Sandbox
     Remove-Container $peer
 }
+
+# --- code kernels: a stateful Python call in a session, against a throwaway interpreter each time -----------------
+$polyglot = if ($env:SANDBOX_POLYGLOT_IMAGE) { $env:SANDBOX_POLYGLOT_IMAGE } else { 'sandbox-local/polyglot:bookworm' }
+if ((Get-Command New-SandboxSession -ErrorAction Ignore) -and (Get-Command Invoke-SandboxCode).Parameters.ContainsKey('Session') -and
+    (docker image inspect $polyglot 2>$null)) {
+    $py = New-Sandbox -Image $polyglot -Timeout 600
+    $pyPeer = "sandbox-bench-py-$PID"
+    docker run -d --name $pyPeer --init $polyglot sleep 600 | Out-Null
+    try {
+        $kernel = New-SandboxSession -Sandbox $py
+        $null = $kernel | Invoke-SandboxCode -Language python -Code 'x = 0'
+        Measure-Group 'kernel' -Times ([math]::Max($Repeat, 30)) @(
+            @{ Tool = 'Sandbox session'; Name = "Invoke-SandboxCode -Session python 'x += 1'"; Action = { $kernel | Invoke-SandboxCode -Language python -Code 'x += 1' } }
+            @{ Tool = 'Sandbox'; Name = "Invoke-SandboxCode python 'x = 1' (no session)"; Action = { $py | Invoke-SandboxCode -Language python -Code 'x = 1' } }
+            @{ Tool = 'docker CLI'; Name = "docker exec python3 -c 'x = 1'"; Action = { docker exec $pyPeer python3 -c 'x = 1' } }
+        )
+        $kernel | Remove-SandboxSession
+    }
+    finally {
+        $py | Stop-Sandbox
+        Remove-Container $pyPeer
+    }
+}
+else { Write-Warning "No code kernels in this build or no image ${polyglot}: kernel rows skipped." }
 
 # --- Get-Sandbox with many sandboxes ------------------------------------------------------------------------------
 $project = "sandbox-bench-list-$PID"
@@ -289,6 +356,11 @@ $budgets = @(
     @{ Budget = 'copy out MiB/s >= 1.0x docker cp'; Value = Get-Throughput 'copy-out' 'docker CLI'; Min = 1.0 }
     @{ Budget = 'Get-Sandbox over 100 < 300 ms'; Value = (Get-Row 'list' 'Sandbox')?.MedianMs; Max = 300 }
     @{ Budget = 'New-Sandbox from a warm pool < 50 ms'; Value = (Get-Row 'create' 'Sandbox pool')?.MedianMs; Max = 50 }
+    @{ Budget = 'session command <= 2 ms (local)'; Value = (Get-Row 'session' 'Sandbox session')?.MedianMs; Max = 2 }
+    @{ Budget = 'session command <= 1/25 of a plain exec'; Value = (Get-Row 'session' 'Sandbox session')?.Ratios['Sandbox']; Max = 0.04 }
+    @{ Budget = 'session command <= 5 ms (ssh://)'; Value = (Get-Row 'session-ssh' 'Sandbox session')?.MedianMs; Max = 5 }
+    @{ Budget = 'stateful python call <= 5 ms'; Value = (Get-Row 'kernel' 'Sandbox session')?.MedianMs; Max = 5 }
+    @{ Budget = '1,000 session commands < 3 s'; Value = $script:SessionLoopSeconds; Max = 3 }
     @{ Budget = 'warm ssh exec <= 2x local'; Value = $(
             $ssh = Get-Row 'exec-ssh' 'Sandbox'; $exec = Get-Row 'exec' 'Sandbox'
             if ($ssh -and $exec) { [math]::Round($ssh.MedianMs / $exec.MedianMs, 2) }); Max = 2.0
@@ -307,7 +379,7 @@ $results | Format-Table Group, Tool, Name, MedianMs, P10Ms, P90Ms, MiBps,
 @{ Label = 'vs docker CLI'; Expression = { $_.Ratios['docker CLI'] } },
 @{ Label = 'vs Python SDK'; Expression = { $_.Ratios['Python SDK'] } },
 @{ Label = 'vs baseline'; Expression = { $_.Ratios['baseline'] } },
-@{ Label = 'vs unpooled'; Expression = { if ($_.Tool -ne 'Sandbox') { $_.Ratios['Sandbox'] } } } -AutoSize | Out-String -Width 250 | Write-Host
+@{ Label = 'vs Sandbox'; Expression = { if ($_.Tool -ne 'Sandbox') { $_.Ratios['Sandbox'] } } } -AutoSize | Out-String -Width 250 | Write-Host
 $throughput | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
 $budgets | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
 Write-Host ('Ratios are medians divided (the module''s over the peer''s): below 1 is faster. Whole run {0:N0} s.' -f $benchStarted.Elapsed.TotalSeconds)

@@ -6,7 +6,7 @@ on stdin asks for one repetition (its setup untimed, then the timed calls), answ
 milliseconds it took. Containers it made are removed at the end of input.
 
 usage: docker_sdk_bench.py CASE IMAGE [FILE]
-  CASE: create | exec | copy-in | copy-out | stop | list
+  CASE: create | exec | exec-1mib | copy-in | copy-out | stop | list
   FILE: for copy-in/copy-out, the local file to copy in (and the size to expect back)
 """
 import io
@@ -67,6 +67,9 @@ def case():
     box = start()
     if CASE == "exec":
         return (lambda: box), (lambda c: c.exec_run("true"))
+    if CASE == "exec-1mib":
+        # 1 MiB of output as 1024 lines, the same command as the module's and the CLI's rows.
+        return (lambda: box), (lambda c: c.exec_run(["sh", "-c", "head -c 1047552 /dev/zero | tr '\\0' a | fold -w 1023"]))
     if CASE == "copy-in":
         return (lambda: box), copy_in
     if CASE == "copy-out":
