@@ -27,7 +27,13 @@ BeforeAll {
     function Start-Terminal {
         # A pwsh with the module imported, in a detached tmux session of the given size; waits for its prompt.
         param([string] $Session, [hashtable] $Environment = @{}, [int] $Width = 100, [int] $Height = 30)
-        $environment = @{ SANDBOX_MODULE_PATH = $env:SANDBOX_MODULE_PATH; NO_COLOR = '1' } + $Environment
+        # A test HOME (ssh://) must not hide the .NET tools and packages of the real one.
+        $userHome = [Environment]::GetFolderPath('UserProfile')
+        $environment = @{
+            SANDBOX_MODULE_PATH = $env:SANDBOX_MODULE_PATH; NO_COLOR = '1'
+            DOTNET_CLI_HOME = if ($env:DOTNET_CLI_HOME) { $env:DOTNET_CLI_HOME } else { $userHome }
+            NUGET_PACKAGES  = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $userHome '.nuget/packages' }
+        } + $Environment
         $settings = foreach ($name in $environment.Keys) { if ($null -ne $environment[$name]) { '-e'; "$name=$($environment[$name])" } }
         $null = Invoke-Tmux new-session -d -s $Session -x $Width -y $Height -c (Get-TestRepoRoot) @settings 'dotnet tool run pwsh -NoProfile'
         Wait-Screen $Session '(?m)^PS .*> ' 'the pwsh prompt'
@@ -53,12 +59,28 @@ BeforeAll {
         $null = Invoke-Tmux send-keys -t $Session Enter
     }
 
+    function Wait-ShellSize {
+        # Asks the shell for its terminal size until it is the expected one: the resize reaches the sandbox a moment after
+        # the window changed (a SIGWINCH here, then an engine call), so each answer is read before asking again.
+        param([string] $Session, [int] $Columns, [int] $Rows, [double] $TimeoutSec = 20)
+        $end = [datetime]::UtcNow.AddSeconds($TimeoutSec)
+        for ($n = 1; [datetime]::UtcNow -lt $end; $n++) {
+            $marker = "size$(Get-Random -Maximum 99999)n$n"
+            Send-Line $Session "echo $marker-`$(stty size | tr ' ' x)-end"
+            Wait-Screen $Session "(?m)^$marker-\d+x\d+-end\s*$" "the answer to stty size"
+            if ((Get-Screen $Session) -match "(?m)^$marker-${Rows}x$Columns-end\s*$") { return }
+        }
+        throw "The shell did not see ${Columns}x$Rows within $TimeoutSec s; the screen:`n$(Get-Screen $Session)"
+    }
+
     function Send-Key([string] $Session, [string[]] $Key) { $null = Invoke-Tmux send-keys -t $Session @Key }
 
     function Enter-TestSandbox {
-        # Types Enter-Sandbox for the sandbox and waits until its shell answers.
+        # Types Enter-Sandbox for the sandbox and waits until its shell answers. Keys typed in the same instant as the
+        # Enter that ran the command may be read ahead by PowerShell's console reader, so the shell's prompt comes first.
         param([string] $Session, [string] $Name, [string] $Extra = '')
-        Send-Line $Session "Enter-Sandbox -Name $Name $Extra"
+        Send-Line $Session "Enter-Sandbox -Name $Name $Extra".TrimEnd()
+        Wait-Screen $Session ('(?m)Enter-Sandbox -Name {0}.*\n(.*\n)*.*[#$] *\s*\z' -f [regex]::Escape("$Name $Extra".TrimEnd())) 'the shell prompt'
         Send-Line $Session 'echo entered-$((20+22))'
         Wait-Screen $Session '(?m)^entered-42\s*$' 'the sandbox shell'
     }
@@ -86,12 +108,10 @@ Describe 'Enter-Sandbox in a terminal' {
         }
 
         It 'gives the shell the size of the terminal, and the new size after a resize' {
-            Send-Line 'local' 'echo size-$(stty size | tr " " x)-end'
-            Wait-Screen 'local' '(?m)^size-30x100-end\s*$' 'the first size'
+            Wait-ShellSize 'local' -Columns 100 -Rows 30
 
             $null = Invoke-Tmux resize-window -t local -x 120 -y 40
-            Send-Line 'local' 'echo size-$(stty size | tr " " x)-end'
-            Wait-Screen 'local' '(?m)^size-40x120-end\s*$' 'the new size'
+            Wait-ShellSize 'local' -Columns 120 -Rows 40
         }
 
         It 'sends the arrow keys to the shell: Up recalls the last command' {
@@ -137,7 +157,7 @@ Describe 'Enter-Sandbox in a terminal' {
 
         It 'leaves the local terminal as it found it: PowerShell echoes, and each line starts at the left edge' {
             $tty = Invoke-Tmux display-message -p -t local '#{pane_tty}'
-            $settings = stty -a -F $tty
+            $settings = (stty -a -F $tty) -join ' '
             $settings | Should -Match '(^|\s)opost(\s|$)' -Because 'raw mode turned output processing off'
 
             Send-Line 'local' "1..3 | ForEach-Object { 'cooked' + `$_ }"
@@ -171,9 +191,9 @@ Describe 'Enter-Sandbox in a terminal' {
         It 'takes -Shell, -User and -WorkingDirectory' {
             Send-Line 'bash' 'exit'
             Wait-Screen 'bash' '(?m)^PS .*> $' 'the pwsh prompt'
-            Send-Line 'bash' "Enter-Sandbox -Name $name -Shell /bin/sh -User 1000 -WorkingDirectory /tmp"
+            Enter-TestSandbox 'bash' $name '-Shell /bin/sh -User 1000 -WorkingDirectory /tmp'
             Send-Line 'bash' 'echo who-$(id -u)-$(pwd)-${BASH_VERSION:-nobash}'
-            Wait-Screen 'bash' '(?m)^who-1000-/tmp-nobash\s*$' 'the shell with those settings'
+            Wait-Screen 'bash' '(?m)who-1000-/tmp-nobash\s*$' 'the shell with those settings'
             Send-Line 'bash' 'exit 0'
             Send-Line 'bash' '"code=$LASTEXITCODE"'
             Wait-Screen 'bash' '(?m)^code=0\s*$' '$LASTEXITCODE'
@@ -200,8 +220,7 @@ Describe 'Enter-Sandbox in a terminal' {
             Wait-Screen $session "(?m)^remote-$marker-42\s*$" 'the echo'
 
             $null = Invoke-Tmux resize-window -t $session -x 110 -y 35
-            Send-Line $session 'echo size-$(stty size | tr " " x)-end'
-            Wait-Screen $session '(?m)^size-35x110-end\s*$' 'the new size'
+            Wait-ShellSize $session -Columns 110 -Rows 35
 
             Send-Line $session 'exit 3'
             Wait-Screen $session '(?m)exit 3\s*\n(.*\n)*PS .*> ' 'the pwsh prompt after exit'

@@ -54,6 +54,8 @@ namespace Sandbox.Terminal
                 terminal.Resized += onResize;
                 try
                 {
+                    // Right after the start, as `docker exec -t` does: the exec's own ConsoleSize needs API 1.42, and the shell
+                    // redraws at a SIGWINCH anyway. A command typed at once may still see the size as 0x0.
                     resizes.Request(terminal.Size);
                     var keys = Task.Factory.StartNew(() => CopyKeys(terminal, stream), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
                     try { await CopyOutputAsync(stream, terminal).ConfigureAwait(false); }
