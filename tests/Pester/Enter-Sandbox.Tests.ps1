@@ -88,6 +88,9 @@ BeforeAll {
 
 AfterAll {
     & tmux -L $script:TmuxSocket kill-server *> $null
+    # kill-server leaves the socket file behind.
+    $socketDir = if ($env:TMUX_TMPDIR) { $env:TMUX_TMPDIR } else { '/tmp' }
+    Remove-Item -LiteralPath (Join-Path $socketDir "tmux-$(id -u)/$script:TmuxSocket") -Force -ErrorAction SilentlyContinue
     Complete-SandboxTest
 }
 
