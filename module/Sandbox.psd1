@@ -18,6 +18,7 @@
         'Stop-Sandbox'
         'Set-Sandbox'
         'Use-Sandbox'
+        'Enter-Sandbox'
         'Start-SandboxPool'
         'Get-SandboxPool'
         'Stop-SandboxPool'

@@ -7,7 +7,7 @@ BeforeDiscovery {
     Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
     $exported = (Import-PowerShellDataFile -LiteralPath (Get-SandboxModulePath)).CmdletsToExport
     # Every cmdlet that acts on existing sandboxes named by -Name, -Id or -ProjectId (Set-Sandbox once it exists).
-    $targetCommands = @('Get-Sandbox', 'Stop-Sandbox', 'Invoke-SandboxCommand', 'Copy-SandboxItem', 'Set-Sandbox', 'Invoke-SandboxCode' |
+    $targetCommands = @('Get-Sandbox', 'Stop-Sandbox', 'Invoke-SandboxCommand', 'Copy-SandboxItem', 'Set-Sandbox', 'Invoke-SandboxCode', 'Enter-Sandbox' |
             Where-Object { $_ -in $exported } | ForEach-Object { @{ Command = $_ } })
     $imageCommands = @('New-Sandbox', 'Use-Sandbox', 'Invoke-SandboxCode' | Where-Object { $_ -in $exported } | ForEach-Object { @{ Command = $_ } })
     $networkCommands = @('New-Sandbox', 'Use-Sandbox', 'Start-SandboxPool' | Where-Object { $_ -in $exported } | ForEach-Object { @{ Command = $_ } })

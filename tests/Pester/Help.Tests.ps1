@@ -12,7 +12,10 @@ BeforeDiscovery {
     $cmdlets = @(Get-Command -Module Sandbox -CommandType Cmdlet | ForEach-Object { @{ Name = $_.Name } })
 
     # Examples that cannot run on this machine, by "<page>: <example title>", with the reason. Keep this list tiny.
-    $cannotRunHere = @{}
+    $cannotRunHere = @{
+        'Enter-Sandbox.md: Example 1: A shell in a new sandbox' = 'needs an interactive terminal; Enter-Sandbox.Tests.ps1 types into one (tmux)'
+        'Enter-Sandbox.md: Example 2: Another shell, user and folder' = 'needs an interactive terminal; Enter-Sandbox.Tests.ps1 types into one (tmux)'
+    }
 
     # Each ```powershell block under "## EXAMPLES" of a cmdlet page, and each indented block under "# EXAMPLES" of
     # an about page.

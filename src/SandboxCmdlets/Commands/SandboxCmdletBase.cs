@@ -149,6 +149,8 @@ namespace Sandbox.Commands
             internal PendingWork(BlockingCollection<Action> queue, BlockingCollection<Action>? previous) : base(queue, previous) { }
         }
 
+        private protected void SetLastExitCode(int code) => SessionState.PSVariable.Set("global:LASTEXITCODE", code);
+
         protected void Run(Func<CancellationToken, Task> work) => Run<bool>(async c => { await work(c).ConfigureAwait(false); return true; });
 
         /// <summary>Queues work for the pipeline thread; safe from any thread while <see cref="Run{T}"/> is pumping.</summary>

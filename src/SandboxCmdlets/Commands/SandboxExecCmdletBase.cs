@@ -178,8 +178,6 @@ namespace Sandbox.Commands
             }
         }
 
-        private protected void SetLastExitCode(int code) => SessionState.PSVariable.Set("global:LASTEXITCODE", code);
-
         /// <summary>$LASTEXITCODE, the errors a timeout, an OOM kill or (when asked) a failure make, and the -PassThru result.</summary>
         protected void Report(Sandbox sandbox, string display, ExecOutcome outcome)
         {

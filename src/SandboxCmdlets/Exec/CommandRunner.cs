@@ -283,7 +283,7 @@ namespace Sandbox.Exec
             return new SandboxException("SandboxCommandFailed", SandboxErrorKind.InvalidOperation, $"The command could not start in sandbox '{containerId}': {line}", containerId);
         }
 
-        SandboxException ExecFailure(DockerApiException e, string containerId)
+        internal static SandboxException ExecFailure(DockerApiException e, string containerId)
         {
             var message = EngineErrors.Message(e);
             if (e.StatusCode == HttpStatusCode.NotFound)
