@@ -247,7 +247,8 @@ namespace Sandbox.Exec
             return count > seen;
         }
 
-        async Task<string?> CaptureAsync(string containerId, string script, string? user = null)
+        /// <summary>Runs a short shell script in its own exec and returns its stdout; null when it could not run (or took over 5 s).</summary>
+        internal async Task<string?> CaptureAsync(string containerId, string script, string? user = null)
         {
             try
             {
