@@ -141,9 +141,9 @@ namespace Sandbox.Sessions
         /// <summary>
         /// Runs <paramref name="code"/>, its stdout and stderr lines handed over as they come. A <paramref name="timeout"/>
         /// that runs out interrupts the code (exit code 124); <paramref name="cancel"/> interrupts it and throws
-        /// OperationCanceledException. Either way the kernel keeps its state unless it had to be killed.
+        /// OperationCanceledException. Up to <paramref name="captureLimitChars"/> of each stream is kept for the outcome (0: none). Either way the kernel keeps its state unless it had to be killed.
         /// </summary>
-        public async Task<KernelOutcome> RunAsync(string code, TimeSpan timeout, Action<string> onStdOut, Action<string> onStdErr, CancellationToken cancel)
+        public async Task<KernelOutcome> RunAsync(string code, TimeSpan timeout, int captureLimitChars, Action<string> onStdOut, Action<string> onStdErr, CancellationToken cancel)
         {
             await _oneAtATime.WaitAsync(cancel).ConfigureAwait(false);
             try
@@ -151,7 +151,7 @@ namespace Sandbox.Sessions
                 if (!IsAlive) throw Gone();
                 var clock = Stopwatch.StartNew();
                 var tail = new StandardErrorTail();
-                var run = new Run(onStdOut, line => { tail.Add(line); onStdErr(line); });
+                var run = new Run(captureLimitChars, onStdOut, line => { tail.Add(line); onStdErr(line); });
                 _current = run;
                 try
                 {
@@ -190,6 +190,7 @@ namespace Sandbox.Sessions
                             StdOut = run.StdOutText.ToString(),
                             StdErr = run.StdErrText.ToString(),
                             StdErrTail = tail.Lines(),
+                            Truncated = run.StdOut.Truncated || run.StdErrBytes.Truncated,
                         },
                     };
                 }
@@ -239,10 +240,10 @@ namespace Sandbox.Sessions
             public KernelStatus Status;
             public string Error = "";
 
-            public Run(Action<string> onStdOut, Action<string> onStdErr)
+            public Run(int captureLimitChars, Action<string> onStdOut, Action<string> onStdErr)
             {
-                StdOut = new LineSplitter(onStdOut, StdOutText, ExecRequest.DefaultCaptureLimitChars);
-                StdErrBytes = new LineSplitter(onStdErr, StdErrText, ExecRequest.DefaultCaptureLimitChars);
+                StdOut = new LineSplitter(onStdOut, captureLimitChars > 0 ? StdOutText : null, captureLimitChars);
+                StdErrBytes = new LineSplitter(onStdErr, captureLimitChars > 0 ? StdErrText : null, captureLimitChars);
                 StdErrLine = onStdErr;
             }
 
