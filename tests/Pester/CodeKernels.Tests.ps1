@@ -90,6 +90,42 @@ Describe 'Code kernels on <Name>' -ForEach $endpoints {
             Invoke-Kernel python 'print(x)' | Should -Be '101'
         }
 
+        It 'stops a runaway loop on Ctrl+C within a second, with exit code 130, and the kernel keeps its variables' {
+            $shell = [powershell]::Create()
+            try {
+                $null = $shell.AddScript({
+                    # The session holds its own engine connection: nothing of the endpoint's environment is needed here.
+                    param($ModulePath, $Session)
+                    Import-Module $ModulePath
+                    Invoke-SandboxCode -Session $Session -Language python -Code "print('looping', flush=True)`nwhile True: pass"
+                }).AddArgument((Get-SandboxModulePath)).AddArgument($session)
+                $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+                $running = $shell.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]$null, $output)
+                Wait-Until { $output -contains 'looping' } -TimeoutSec 30 | Should -BeTrue
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                $shell.Stop()
+                $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
+                $running.IsCompleted | Should -BeTrue
+                $shell.Runspace.SessionStateProxy.GetVariable('LASTEXITCODE') | Should -Be 130
+            } finally { $shell.Dispose() }
+            Invoke-Kernel python 'print(x)' | Should -Be '101'
+        }
+
+        It 'kills a kernel whose code ignores the interrupt, says so, and starts a new one on the next call' {
+            $stubborn = "import time`nwhile True:`n    try:`n        time.sleep(10)`n    except KeyboardInterrupt: pass"
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $null = Invoke-Kernel python 'kept = 1' -ErrorAction Stop
+            $null = Invoke-Kernel python $stubborn -TimeoutSec 1 -ErrorVariable failed -ErrorAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 8
+            $LASTEXITCODE | Should -Be 124
+            $failed[0].FullyQualifiedErrorId | Should -BeLike 'SandboxCommandTimeout,*'
+            "$warned" | Should -Match 'did not stop when interrupted and was killed'
+            $null = Invoke-Kernel python 'print("kept" in globals())' -OutVariable fresh -WarningVariable restarted -WarningAction SilentlyContinue
+            "$fresh" | Should -Be 'False'
+            "$restarted" | Should -Match 'had ended and was started again'
+            Invoke-Kernel python 'x = 101' | Should -BeNullOrEmpty
+        }
+
         It 'passes output that looks like the framing, raw writes to fd 1 and a child''s output through intact' {
             $code = @'
 import os, subprocess, sys
