@@ -19,6 +19,10 @@ namespace Sandbox.Commands
         const string ThrowawaySandbox = "Image";
         const string BySession = "Session";
 
+        private protected override bool AcceptsSessions => true;
+
+        /// <summary>A session whose code kernel runs the code, keeping its variables for the next call.</summary>
+        /// <remarks>A session piped in arrives through -Sandbox instead (see <see cref="SessionToSandboxAttribute"/>).</remarks>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = BySession)]
         [ValidateNotNull]
         public SandboxSession Session { get; set; } = null!;
@@ -64,7 +68,7 @@ namespace Sandbox.Commands
                 }
                 if (Language != null) _language = LanguageTable.Get(Language);
                 if (Image != null) ImageReference.Validate(Image);
-                if (ParameterSetName == BySession) CheckSessionParameters();
+                if (MyInvocation.BoundParameters.ContainsKey(nameof(Session))) CheckSessionParameters();
             }
             catch (SandboxException e) { ThrowSandboxError(e); }
             PrepareJob();
@@ -77,7 +81,7 @@ namespace Sandbox.Commands
                 throw new SandboxException("KernelLanguageNotSupported", SandboxErrorKind.InvalidArgument,
                     $"A session keeps code state for python and node only, not for '{_language.Name}'.", _language.Name,
                     "Run this language without -Session (each call then starts afresh), or use python or node.");
-            var given = new[] { nameof(ArgumentList), nameof(WorkingDirectory), nameof(Environment), nameof(User), nameof(StandardInput), nameof(StandardInputPath), nameof(AsJob) };
+            var given = new[] { nameof(ArgumentList), nameof(WorkingDirectory), nameof(Environment), nameof(User), nameof(StandardInput), nameof(StandardInputPath), nameof(AsJob), nameof(DockerHost), nameof(Credential), nameof(SshKeyPath) };
             foreach (var name in given)
                 if (MyInvocation.BoundParameters.ContainsKey(name))
                     throw new SandboxException("ParameterNotForSession", SandboxErrorKind.InvalidArgument,
@@ -108,9 +112,19 @@ namespace Sandbox.Commands
 
         protected override void ProcessRecord()
         {
+            var session = Session ?? (ParameterSetName == BySandbox && Sandbox.Length == 1 ? Sandbox[0].ViaSession : null);
+            if (session != null)
+            {
+                if (MyInvocation.ExpectingInput)
+                {
+                    try { CheckSessionParameters(); }
+                    catch (SandboxException e) { ThrowSandboxError(e); }
+                }
+                RunInSession(session);
+                return;
+            }
             if (Job != null) { Job.AddPipelineInput(); return; }
             if (ParameterSetName == ThrowawaySandbox) { RunInThrowawaySandbox(); return; }
-            if (ParameterSetName == BySession) { RunInSession(Session); return; }
 
             System.Collections.Generic.List<(Sandbox Sandbox, SandboxManager Manager)> targets;
             try { targets = ResolveTargets(); }
