@@ -23,7 +23,7 @@ namespace Sandbox.Commands
 
         /// <summary>A session whose code kernel runs the code, keeping its variables for the next call.</summary>
         /// <remarks>A session piped in arrives through -Sandbox instead (see <see cref="SessionToSandboxAttribute"/>).</remarks>
-        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = BySession)]
+        [Parameter(Mandatory = true, ParameterSetName = BySession)]
         [ValidateNotNull]
         public SandboxSession Session { get; set; } = null!;
 
