@@ -220,6 +220,8 @@ _ = sys.stdout.write('no newline at the end')
             @(Get-KernelProcess $sandbox).Count | Should -Be ($before + 1)
             Use-TestEndpoint $endpoint { $other | Remove-SandboxSession }
             Wait-Until { @(Get-KernelProcess $sandbox).Count -eq $before } | Should -BeTrue -Because 'closing the session ends its kernels'
+            { Use-TestEndpoint $endpoint { Invoke-SandboxCode -Session $other -Language python 'y' -ErrorAction Stop } } |
+                Should -Throw -ErrorId 'SessionClosed,Sandbox.Commands.InvokeSandboxCodeCommand'
         }
     }
 }

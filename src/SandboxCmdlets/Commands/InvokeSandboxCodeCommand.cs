@@ -174,7 +174,9 @@ namespace Sandbox.Commands
             }
             catch (SandboxException e)
             {
-                WriteSandboxError(e, session.Sandbox, session);
+                SetLastExitCode(-1);
+                // A session closing while its kernel starts or runs ends the kernel too: the session's state says why.
+                WriteSandboxError(session.State == SandboxSession.OpenState ? e : session.Closed(), session.Sandbox, session);
                 return;
             }
             if (result!.Status == KernelStatus.Raised)

@@ -59,7 +59,8 @@ namespace Sandbox
             finally { _kernelStart.Release(); }
         }
 
-        SandboxException Closed() => new SandboxException("SessionClosed", SandboxErrorKind.InvalidOperation,
+        /// <summary>The error for code sent to a session that has closed (removed, its shell or its sandbox ended).</summary>
+        internal SandboxException Closed() => new SandboxException("SessionClosed", SandboxErrorKind.InvalidOperation,
             $"Session '{Name}' is {State.ToLowerInvariant()}" + (Reason != null ? $" ({Reason})" : "") + "; it runs no more code.", Name,
             "Open a new session with New-SandboxSession.");
 

@@ -218,9 +218,11 @@ namespace Sandbox.Sessions
             string said;
             lock (_startupErrors) said = string.Join(" ", _startupErrors);
             return new SandboxException("KernelEnded", SandboxErrorKind.InvalidOperation,
-                $"The {Language} kernel in sandbox '{_containerId}' has ended (its process exited or was killed); its variables are gone." + (said.Length > 0 ? $" It said: {said}" : ""),
+                $"The {Language} kernel in sandbox {ShortId} has ended (its process exited or was killed); its variables are gone." + (said.Length > 0 ? $" It said: {said}" : ""),
                 _containerId, "Run the code again: the session starts a new kernel.");
         }
+
+        string ShortId => _containerId.Length > 12 ? _containerId.Substring(0, 12) : _containerId;
 
         public void Dispose()
         {
