@@ -43,6 +43,8 @@ namespace Sandbox.Commands
 
         /// <summary>The sandbox is named on the command line and objects are piped in: they are the command's stdin.</summary>
         bool _pipelineIsInput;
+        /// <summary>-Session is on the command line (not piped): the command runs once, in EndProcessing when input is expected.</summary>
+        bool _sessionGiven;
         PendingRun? _run;
         bool _runFailed;
 
@@ -60,7 +62,8 @@ namespace Sandbox.Commands
             if (Command != null && Command.Trim().Length == 0) Command = null;
             if (CommandForm.Problem(Command, ArgumentList) is { } problem) ThrowSandboxError(problem);
             _pipelineIsInput = MyInvocation.ExpectingInput && TargetParameters.Any(MyInvocation.BoundParameters.ContainsKey);
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(Session))) CheckSessionParameters();
+            _sessionGiven = MyInvocation.BoundParameters.ContainsKey(nameof(Session));
+            if (_sessionGiven) CheckSessionParameters();
             if (_pipelineIsInput && (StandardInput != null || StandardInputPath != null))
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give standard input one way: objects piped in, -StandardInput 'text' or -StandardInputPath <file>, not two of them."),
                     "StandardInputConflict", ErrorCategory.InvalidArgument, null));
@@ -73,10 +76,17 @@ namespace Sandbox.Commands
 
         protected override void ProcessRecord()
         {
+            if (_sessionGiven && _pipelineIsInput)
+            {
+                if (InputObject != null)
+                    ThrowTerminatingError(new ErrorRecord(new ArgumentException("A command in a session reads no standard input, so nothing can be piped to it. Pipe the session itself ($session | Invoke-SandboxCommand 'cmd'), or run the command without -Session to feed it input."),
+                        "StandardInputNotForSession", ErrorCategory.InvalidArgument, null));
+                return;
+            }
             var session = Session ?? (ParameterSetName == BySandbox && Sandbox.Length == 1 ? Sandbox[0].ViaSession : null);
             if (session != null && !_pipelineIsInput)
             {
-                if (MyInvocation.ExpectingInput) CheckSessionParameters();
+                if (!_sessionGiven) CheckSessionParameters();
                 RunInSession(session);
                 return;
             }
@@ -120,9 +130,6 @@ namespace Sandbox.Commands
             if (problems.Count > 0)
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-{string.Join(", -", problems)} cannot be used with -Session: a session's command runs in its shell, as a line typed there. Use cd, export or a redirection in the command, or run it without -Session."),
                     "ParameterNotForSession", ErrorCategory.InvalidArgument, null));
-            if (_pipelineIsInput)
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException("A command in a session reads no standard input, so nothing can be piped to it. Pipe the session itself ($session | Invoke-SandboxCommand 'cmd'), or run the command without -Session to feed it input."),
-                    "StandardInputNotForSession", ErrorCategory.InvalidArgument, null));
         }
 
         void RunInSession(SandboxSession session)
@@ -144,6 +151,7 @@ namespace Sandbox.Commands
         protected override void EndProcessing()
         {
             if (Job != null) { base.EndProcessing(); return; }
+            if (_sessionGiven && _pipelineIsInput) { RunInSession(Session); return; }
             if (!_pipelineIsInput || _runFailed) return;
             // Nothing was piped in after all (@() | ...): the command runs with an empty stdin, as a native command would.
             if (_run == null && !StartRun()) return;
@@ -177,6 +185,12 @@ namespace Sandbox.Commands
         void FeedInput(PSObject? item)
         {
             if (_runFailed) return;
+            if (item?.BaseObject is SandboxSession pipedSession)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"Session '{pipedSession.Name}' came through the pipeline, but a sandbox is already named on the command line, so the pipeline is the command's standard input. Pipe the session without naming a sandbox, or use -Session."),
+                    "SessionAsStandardInput", ErrorCategory.InvalidArgument, pipedSession));
+                return;
+            }
             if (item?.BaseObject is Sandbox piped)
             {
                 WriteError(new ErrorRecord(new ArgumentException($"Sandbox '{piped.Name}' came through the pipeline, but the sandbox is already named on the command line, so the pipeline is the command's standard input; a Sandbox object is never written to it. Pipe the sandbox without naming one, or pipe text."),
