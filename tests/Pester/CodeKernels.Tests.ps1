@@ -221,7 +221,7 @@ _ = sys.stdout.write('no newline at the end')
             Use-TestEndpoint $endpoint { $other | Remove-SandboxSession }
             Wait-Until { @(Get-KernelProcess $sandbox).Count -eq $before } | Should -BeTrue -Because 'closing the session ends its kernels'
             { Use-TestEndpoint $endpoint { Invoke-SandboxCode -Session $other -Language python 'y' -ErrorAction Stop } } |
-                Should -Throw -ErrorId 'SessionClosed,Sandbox.Commands.InvokeSandboxCodeCommand'
+                Should -Throw -ErrorId 'SandboxSessionClosed,Sandbox.Commands.InvokeSandboxCodeCommand'
         }
     }
 }

@@ -60,9 +60,9 @@ namespace Sandbox
         }
 
         /// <summary>The error for code sent to a session that has closed (removed, its shell or its sandbox ended).</summary>
-        internal SandboxException Closed() => new SandboxException("SessionClosed", SandboxErrorKind.InvalidOperation,
-            $"Session '{Name}' is {State.ToLowerInvariant()}" + (Reason != null ? $" ({Reason})" : "") + "; it runs no more code.", Name,
-            "Open a new session with New-SandboxSession.");
+        internal SandboxException Closed() => new SandboxException(State == BrokenState ? "SandboxSessionBroken" : "SandboxSessionClosed", SandboxErrorKind.InvalidOperation,
+            $"Session '{Name}' is {State.ToLowerInvariant()}" + (Reason != null ? $": {Reason}" : "") + "; it runs no more code.", Name,
+            State == BrokenState ? "Open a new one with New-SandboxSession; Remove-SandboxSession removes this one." : "Open another with New-SandboxSession (in a running sandbox).");
 
         void CloseKernels()
         {
