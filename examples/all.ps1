@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Runs every example in order: basic, project, resources, commands, manage, image, server, web-app.
+    Runs every example in order: basic, project, resources, commands, manage, image, server, web-app, agent-loop.
 
 .DESCRIPTION
     Each example runs in this PowerShell session, one after the other, with the same -DockerHost; a failing
@@ -25,7 +25,7 @@ if (-not (Get-Module Sandbox)) {
 $engine = @{}
 if ($DockerHost) { $engine.DockerHost = $DockerHost }
 
-$examples = 'basic', 'project', 'resources', 'commands', 'manage', 'image', 'server', 'web-app'
+$examples = 'basic', 'project', 'resources', 'commands', 'manage', 'image', 'server', 'web-app', 'agent-loop'
 $results = foreach ($example in $examples) {
     Write-Host "`n================ $example.ps1 ================" -ForegroundColor Cyan
     $clock = [Diagnostics.Stopwatch]::StartNew()

@@ -25,6 +25,9 @@
         'Invoke-SandboxCode'
         'Get-SandboxLanguage'
         'Register-SandboxLanguage'
+        'New-SandboxSession'
+        'Get-SandboxSession'
+        'Remove-SandboxSession'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

@@ -21,12 +21,13 @@ BeforeDiscovery {
         'manage'    = @{ Names = 'example-manage-*'; Output = 'made 3: example-manage-*-1, example-manage-*-2, example-manage-*-3', 'example-manage-*-2 manage-example-2-* running *', 'Name      : example-manage-*-1', 'deadline moved from * to * UTC', 'Sandbox 1 is running', 'Sandbox 3 is running', 'All closed; sandboxes of this example left: 0.' }
         'server'    = @{ Names = 'example-server-*'; Output = 'status 200, text/html; charset=utf-8', '<h1>Hello World from a Sandbox!</h1>', 'python : 3.*', 'echoed back: Hello from the host (success: True)', 'A static file, served by python3 -m http.server.', 'server: * "POST /api/echo HTTP/1.1" 200 -' }
         'image'     = @{ Names = 'example-image-*'; Output = 'OS: Debian GNU/Linux 12 (bookworm)', 'Hello from Python 3.*', 'Hello from Node v*', 'Hello from an image built by New-Sandbox -Build', 'built on * with Python 3.* and node v*', 'requests 2.* on Python 3.*', 'prepared, not sent: GET https://example.com/search?q=sandbox&lang=python', '*same image: True' }
+        'agent-loop' = @{ Names = 'example-agent-loop-*'; Output = 'session agent in example-agent-loop-*: Open', '/tmp/project', '*FAIL: answer is 41, want 42', 'attempt 1 failed with exit code 1; editing settings.conf', '*PASS', 'passed on attempt 2', 'stopped: SandboxCommandTimeout, exit code 124', 'still in /tmp/project with CHECK_TARGET=42', '500 steps in * ms (* ms each); steps.log has 500 lines', 'session state after Stop-Sandbox: Closed' }
         'web-app'   = @{ Names = 'example-web-app-*'; Output = 'in the image at /workspace: *server.js*', '<h1>Web app in a sandbox</h1>', 'status 200, text/html; charset=utf-8', 'created to-do 2: Serve the app', 'status 404: *no route GET /no-such-page*', 'web-app: POST /api/todos 201' }
     }
-    $allRuns = 'basic', 'project', 'resources', 'commands', 'manage', 'image', 'server', 'web-app'
+    $allRuns = 'basic', 'project', 'resources', 'commands', 'manage', 'image', 'server', 'web-app', 'agent-loop'
     $expectations['all'] = @{
         Names  = @($allRuns | ForEach-Object { $expectations[$_].Names })
-        Output = @('8 of 8 examples passed.') + @($allRuns | ForEach-Object { "$_.ps1*passed*" })
+        Output = @('9 of 9 examples passed.') + @($allRuns | ForEach-Object { "$_.ps1*passed*" })
     }
 
     $examples = foreach ($file in Get-ChildItem -LiteralPath $examplesFolder -Filter *.ps1 | Sort-Object Name) {

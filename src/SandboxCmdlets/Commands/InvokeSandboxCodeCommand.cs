@@ -7,6 +7,7 @@ using Sandbox.Completion;
 using Sandbox.Exec;
 using Sandbox.Languages;
 using Sandbox.Lifecycle;
+using Sandbox.Sessions;
 
 namespace Sandbox.Commands
 {
@@ -16,6 +17,15 @@ namespace Sandbox.Commands
     public sealed class InvokeSandboxCodeCommand : SandboxExecCmdletBase
     {
         const string ThrowawaySandbox = "Image";
+        const string BySession = "Session";
+
+        private protected override bool AcceptsSessions => true;
+
+        /// <summary>A session whose code kernel runs the code, keeping its variables for the next call.</summary>
+        /// <remarks>A session piped in arrives through -Sandbox instead (see <see cref="SessionToSandboxAttribute"/>).</remarks>
+        [Parameter(Mandatory = true, ParameterSetName = BySession)]
+        [ValidateNotNull]
+        public SandboxSession Session { get; set; } = null!;
 
         [Parameter(Position = 0)]
         [ValidateNotNull]
@@ -58,9 +68,25 @@ namespace Sandbox.Commands
                 }
                 if (Language != null) _language = LanguageTable.Get(Language);
                 if (Image != null) ImageReference.Validate(Image);
+                if (MyInvocation.BoundParameters.ContainsKey(nameof(Session))) CheckSessionParameters();
             }
             catch (SandboxException e) { ThrowSandboxError(e); }
             PrepareJob();
+        }
+
+        /// <summary>A kernel is one long-lived process: what a single run would set up for itself has no place in it.</summary>
+        void CheckSessionParameters()
+        {
+            if (!KernelDrivers.Supports(_language.Name))
+                throw new SandboxException("KernelLanguageNotSupported", SandboxErrorKind.InvalidArgument,
+                    $"A session keeps code state for python and node only, not for '{_language.Name}'.", _language.Name,
+                    "Run this language without -Session (each call then starts afresh), or use python or node.");
+            var given = new[] { nameof(ArgumentList), nameof(WorkingDirectory), nameof(Environment), nameof(User), nameof(StandardInput), nameof(StandardInputPath), nameof(AsJob), nameof(DockerHost), nameof(Credential), nameof(SshKeyPath) };
+            foreach (var name in given)
+                if (MyInvocation.BoundParameters.ContainsKey(name))
+                    throw new SandboxException("ParameterNotForSession", SandboxErrorKind.InvalidArgument,
+                        $"-{name} does not apply to code run in a session's kernel, which keeps one process, directory and environment across calls.", name,
+                        "Set it in the code itself (os.chdir, os.environ, process.chdir ...), or run without -Session.");
         }
 
         void ReadScriptFile(string path)
@@ -86,6 +112,17 @@ namespace Sandbox.Commands
 
         protected override void ProcessRecord()
         {
+            var session = Session ?? (ParameterSetName == BySandbox && Sandbox.Length == 1 ? Sandbox[0].ViaSession : null);
+            if (session != null)
+            {
+                if (MyInvocation.ExpectingInput)
+                {
+                    try { CheckSessionParameters(); }
+                    catch (SandboxException e) { ThrowSandboxError(e); }
+                }
+                RunInSession(session);
+                return;
+            }
             if (Job != null) { Job.AddPipelineInput(); return; }
             if (ParameterSetName == ThrowawaySandbox) { RunInThrowawaySandbox(); return; }
 
@@ -115,6 +152,48 @@ namespace Sandbox.Commands
                 return;
             }
             Report(sandbox, display, outcome);
+        }
+
+        /// <summary>Runs the code in the session's kernel for its language (started on first use), so that its variables stay for the next call.</summary>
+        void RunInSession(SandboxSession session)
+        {
+            var display = Display();
+            KernelOutcome? result = null;
+            ExecOutcome outcome;
+            try
+            {
+                var (kernel, restarted) = Run(c => session.KernelAsync(_language, c));
+                if (restarted)
+                    WriteWarning($"The {_language.Name} kernel of session '{session.Name}' had ended and was started again: variables from earlier calls are gone.");
+                var code = StandardInputEncoding.GetString(_code);
+                outcome = RunStreaming(async (stdout, stderr, c) =>
+                {
+                    result = await kernel.RunAsync(code, TimeSpan.FromSeconds(TimeoutSec), PassThru ? ExecRequest.DefaultCaptureLimitChars : 0, stdout, stderr, c).ConfigureAwait(false);
+                    return result.Outcome;
+                });
+            }
+            catch (SandboxException e)
+            {
+                SetLastExitCode(-1);
+                // A session closing while its kernel starts or runs ends the kernel too: the session's state says why.
+                WriteSandboxError(session.State == SandboxSession.OpenState ? e : session.Closed(), session.Sandbox, session);
+                return;
+            }
+            if (result!.Status == KernelStatus.Raised)
+                WriteError(new ErrorRecord(new SandboxCodeException(_language.Name, result.Error), "SandboxCodeError", ErrorCategory.InvalidOperation, session));
+            if (result.KernelKilled)
+                WriteWarning($"The {_language.Name} kernel of session '{session.Name}' did not stop when interrupted and was killed; the next call starts a new one, without the old variables.");
+            Report(session.Sandbox, display, outcome, result.KernelKilled ? "was killed with its kernel" : "was interrupted; the kernel kept its state");
+        }
+
+        /// <summary>How messages name this code: its file, or its first line.</summary>
+        string Display()
+        {
+            if (_source != "<code>") return $"{_language.Name} {_source}";
+            var code = Code!.TrimStart();
+            var end = code.IndexOfAny(new[] { '\r', '\n' });
+            var first = end < 0 ? code : code.Substring(0, end) + " ...";
+            return first.Length > 60 ? first.Substring(0, 57) + "..." : first;
         }
 
         /// <summary>A sandbox of the language's image for this one run, removed afterwards whatever happens (as Use-Sandbox does).</summary>

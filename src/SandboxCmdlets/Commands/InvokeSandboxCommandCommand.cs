@@ -11,6 +11,8 @@ namespace Sandbox.Commands
     [OutputType(typeof(string), typeof(SandboxCommandResult), typeof(Job))]
     public sealed class InvokeSandboxCommandCommand : SandboxExecCmdletBase, IDisposable
     {
+        private protected override bool AcceptsSessions => true;
+
         [Parameter(Position = 0)]
         [ValidateNotNullOrEmpty]
         public string? Command { get; set; }
@@ -23,10 +25,26 @@ namespace Sandbox.Commands
         [AllowNull]
         public PSObject? InputObject { get; set; }
 
-        static readonly string[] TargetParameters = { "Sandbox", "Id", "Name", "ProjectId" };
+        const string BySession = "Session";
+
+        /// <summary>A shell session to run the command in: its shell keeps the working directory, variables and functions between commands.</summary>
+        /// <remarks>
+        /// A session piped in arrives through -Sandbox instead (see <see cref="SessionToSandboxAttribute"/>): the binder tries the
+        /// default set first, where its Name and Id would bind to -Name and -Id by property name.
+        /// </remarks>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = BySession)]
+        [ValidateNotNull]
+        public SandboxSession Session { get; set; } = null!;
+
+        static readonly string[] TargetParameters = { "Sandbox", "Id", "Name", "ProjectId", "Session" };
+
+        /// <summary>What a command in a session cannot take: the session's shell already decides them, or they need an exec of their own.</summary>
+        static readonly string[] NotForSessions = { "ArgumentList", "WorkingDirectory", "Environment", "User", "StandardInput", "StandardInputPath", "AsJob", "DockerHost", "Credential", "SshKeyPath" };
 
         /// <summary>The sandbox is named on the command line and objects are piped in: they are the command's stdin.</summary>
         bool _pipelineIsInput;
+        /// <summary>-Session is on the command line (not piped): the command runs once, in EndProcessing when input is expected.</summary>
+        bool _sessionGiven;
         PendingRun? _run;
         bool _runFailed;
 
@@ -44,6 +62,8 @@ namespace Sandbox.Commands
             if (Command != null && Command.Trim().Length == 0) Command = null;
             if (CommandForm.Problem(Command, ArgumentList) is { } problem) ThrowSandboxError(problem);
             _pipelineIsInput = MyInvocation.ExpectingInput && TargetParameters.Any(MyInvocation.BoundParameters.ContainsKey);
+            _sessionGiven = MyInvocation.BoundParameters.ContainsKey(nameof(Session));
+            if (_sessionGiven) CheckSessionParameters();
             if (_pipelineIsInput && (StandardInput != null || StandardInputPath != null))
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give standard input one way: objects piped in, -StandardInput 'text' or -StandardInputPath <file>, not two of them."),
                     "StandardInputConflict", ErrorCategory.InvalidArgument, null));
@@ -56,6 +76,20 @@ namespace Sandbox.Commands
 
         protected override void ProcessRecord()
         {
+            if (_sessionGiven && _pipelineIsInput)
+            {
+                if (InputObject != null)
+                    ThrowTerminatingError(new ErrorRecord(new ArgumentException("A command in a session reads no standard input, so nothing can be piped to it. Pipe the session itself ($session | Invoke-SandboxCommand 'cmd'), or run the command without -Session to feed it input."),
+                        "StandardInputNotForSession", ErrorCategory.InvalidArgument, null));
+                return;
+            }
+            var session = Session ?? (ParameterSetName == BySandbox && Sandbox.Length == 1 ? Sandbox[0].ViaSession : null);
+            if (session != null && !_pipelineIsInput)
+            {
+                if (!_sessionGiven) CheckSessionParameters();
+                RunInSession(session);
+                return;
+            }
             if (Job != null)
             {
                 // A Sandbox piped in binds to -Sandbox and to -InputObject: the job gets it once, as the sandbox.
@@ -90,9 +124,34 @@ namespace Sandbox.Commands
             }
         }
 
+        void CheckSessionParameters()
+        {
+            var problems = NotForSessions.Where(MyInvocation.BoundParameters.ContainsKey).ToList();
+            if (problems.Count > 0)
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-{string.Join(", -", problems)} cannot be used with -Session: a session's command runs in its shell, as a line typed there. Use cd, export or a redirection in the command, or run it without -Session."),
+                    "ParameterNotForSession", ErrorCategory.InvalidArgument, null));
+        }
+
+        void RunInSession(SandboxSession session)
+        {
+            ExecOutcome outcome;
+            try
+            {
+                outcome = RunStreaming((stdout, stderr, c) =>
+                    session.RunAsync(Command!, TimeSpan.FromSeconds(TimeoutSec), PassThru ? ExecRequest.DefaultCaptureLimitChars : 0, stdout, stderr, c));
+            }
+            catch (SandboxException e)
+            {
+                WriteSandboxError(e, session);
+                return;
+            }
+            Report(session.Sandbox, Command!, outcome);
+        }
+
         protected override void EndProcessing()
         {
             if (Job != null) { base.EndProcessing(); return; }
+            if (_sessionGiven && _pipelineIsInput) { RunInSession(Session); return; }
             if (!_pipelineIsInput || _runFailed) return;
             // Nothing was piped in after all (@() | ...): the command runs with an empty stdin, as a native command would.
             if (_run == null && !StartRun()) return;
@@ -126,6 +185,12 @@ namespace Sandbox.Commands
         void FeedInput(PSObject? item)
         {
             if (_runFailed) return;
+            if (item?.BaseObject is SandboxSession pipedSession)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"Session '{pipedSession.Name}' came through the pipeline, but a sandbox is already named on the command line, so the pipeline is the command's standard input. Pipe the session without naming a sandbox, or use -Session."),
+                    "SessionAsStandardInput", ErrorCategory.InvalidArgument, pipedSession));
+                return;
+            }
             if (item?.BaseObject is Sandbox piped)
             {
                 WriteError(new ErrorRecord(new ArgumentException($"Sandbox '{piped.Name}' came through the pipeline, but the sandbox is already named on the command line, so the pipeline is the command's standard input; a Sandbox object is never written to it. Pipe the sandbox without naming one, or pipe text."),

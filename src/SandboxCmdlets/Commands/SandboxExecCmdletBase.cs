@@ -179,12 +179,13 @@ namespace Sandbox.Commands
         }
 
         /// <summary>$LASTEXITCODE, the errors a timeout, an OOM kill or (when asked) a failure make, and the -PassThru result.</summary>
-        protected void Report(Sandbox sandbox, string display, ExecOutcome outcome)
+        /// <param name="stoppedHow">What a timeout did to the command, for its message.</param>
+        protected void Report(Sandbox sandbox, string display, ExecOutcome outcome, string stoppedHow = "was killed")
         {
             SetLastExitCode(outcome.ExitCode);
             if (outcome.TimedOut)
             {
-                WriteError(new ErrorRecord(new TimeoutException($"'{display}' in sandbox '{sandbox.Name}' did not finish within {TimeoutSec} s and was killed."),
+                WriteError(new ErrorRecord(new TimeoutException($"'{display}' in sandbox '{sandbox.Name}' did not finish within {TimeoutSec} s and {stoppedHow}."),
                     "SandboxCommandTimeout", ErrorCategory.OperationTimeout, sandbox));
             }
             else if (outcome.OomKilled)

@@ -16,6 +16,7 @@ namespace Sandbox.Commands
 
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = BySandbox)]
         [ValidateNotNull]
+        [SessionToSandbox]
         public Sandbox[] Sandbox { get; set; } = null!;
 
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ById)]
@@ -38,12 +39,18 @@ namespace Sandbox.Commands
         [ValidateNotNullOrEmpty]
         public string? DockerHost { get; set; }
 
+        /// <summary>Whether a SandboxSession piped in (it arrives as its sandbox, see <see cref="SessionToSandboxAttribute"/>) is welcome.</summary>
+        private protected virtual bool AcceptsSessions => false;
+
         /// <summary>The sandboxes this call names, each with the manager of its engine; writes SandboxNotFound for literal misses.</summary>
         protected List<(Sandbox Sandbox, SandboxManager Manager)> ResolveTargets()
         {
             var found = new List<(Sandbox, SandboxManager)>();
             if (ParameterSetName == BySandbox)
             {
+                if (!AcceptsSessions && Sandbox.FirstOrDefault(s => s.ViaSession != null) is { } viaSession)
+                    throw new SandboxException("SessionNotAccepted", SandboxErrorKind.InvalidArgument,
+                        $"{MyInvocation.MyCommand.Name} takes sandboxes, but session '{viaSession.ViaSession!.Name}' came through the pipeline. Pipe the sandbox itself (Get-Sandbox -Id {viaSession.ShortId}).", viaSession.ViaSession.Name);
                 foreach (var sandbox in Sandbox)
                     found.Add((sandbox, Connect(DockerHost != null ? ResolveEndpoint(DockerHost) : EndpointOf(sandbox))));
                 return found;

@@ -20,7 +20,7 @@ namespace Sandbox.Exec
     /// </summary>
     public sealed class CommandRunner
     {
-        const string TagVariable = "SANDBOX_EXEC_ID";
+        internal const string TagVariable = "SANDBOX_EXEC_ID";
         readonly DockerEngine _engine;
 
         public CommandRunner(DockerEngine engine) => _engine = engine;
@@ -211,7 +211,7 @@ namespace Sandbox.Exec
         }
 
         /// <summary>A shell loop over the processes that carry this run's tag (the command and anything it started), running <paramref name="action"/> on each pid $n.</summary>
-        static string ForEachTaggedProcess(string tag, string action) =>
+        internal static string ForEachTaggedProcess(string tag, string action) =>
             "for p in /proc/[0-9]*; do " +
             $"if tr '\\0' '\\n' < $p/environ 2>/dev/null | grep -qx '{TagVariable}={tag}'; then n=${{p#/proc/}}; {action}; fi; " +
             "done";
@@ -247,7 +247,8 @@ namespace Sandbox.Exec
             return count > seen;
         }
 
-        async Task<string?> CaptureAsync(string containerId, string script, string? user = null)
+        /// <summary>Runs a short shell script in its own exec and returns its stdout; null when it could not run (or took over 5 s).</summary>
+        internal async Task<string?> CaptureAsync(string containerId, string script, string? user = null)
         {
             try
             {

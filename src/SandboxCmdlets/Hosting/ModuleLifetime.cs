@@ -31,6 +31,7 @@ namespace Sandbox.Hosting
         {
             SandboxHooks.Reset();
             SandboxPools.StopAll(System.TimeSpan.FromSeconds(30));
+            Sessions.SandboxSessions.CloseAll();
             CleanupEngine.Shutdown();
             Endpoints.Ssh.PortTunnels.CloseAll();
             DockerEngine.DisposeAll();

@@ -39,6 +39,7 @@ namespace Sandbox.Lifecycle
         {
             Endpoints.Ssh.PortTunnels.Close(id);
             SandboxPools.Forget(id);
+            Sessions.SandboxSessions.CloseFor(id);
             bool removed;
             try
             {

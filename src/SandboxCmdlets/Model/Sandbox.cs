@@ -64,6 +64,15 @@ namespace Sandbox
         public IReadOnlyDictionary<string, string> Labels { get; internal set; } = new Dictionary<string, string>();
 
         internal Endpoints.DockerEndpoint? Endpoint { get; set; }
+        /// <summary>Set on the copy of a sandbox that stands for a session piped into -Sandbox; see SessionToSandboxAttribute.</summary>
+        internal SandboxSession? ViaSession { get; private set; }
+
+        internal Sandbox ForSession(SandboxSession session)
+        {
+            var copy = (Sandbox)MemberwiseClone();
+            copy.ViaSession = session;
+            return copy;
+        }
         /// <summary>Set when the deadline file could not be read: then nobody may treat the sandbox as expired.</summary>
         internal bool DeadlineUnknown { get; set; }
         bool IsRemoved => Lifecycle.SandboxRemover.IsRemovedHere(Id);
