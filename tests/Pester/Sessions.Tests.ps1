@@ -233,7 +233,7 @@ try {
         $session = $short | New-SandboxSession
         $session | Invoke-SandboxCommand 'echo up' | Should -Be 'up'
         Wait-Until { $session.State -eq 'Closed' } -TimeoutSec 60 | Should -BeTrue
-        $session.Reason | Should -BeLike '*sandbox ended*'
+        $session.Reason | Should -BeLike '*its sandbox*'
         Invoke-SandboxCommand -Session $session 'true' -ErrorVariable failed -ErrorAction SilentlyContinue
         $failed[0].FullyQualifiedErrorId | Should -BeLike 'SandboxSessionClosed*'
     }

@@ -199,6 +199,8 @@ namespace Sandbox.Sessions
         }
 
         static readonly TimeSpan ShellGrace = TimeSpan.FromMilliseconds(500);
+        /// <summary>How long the end of a shell waits for the engine to say why it ended.</summary>
+        static readonly TimeSpan EngineAnswerLimit = TimeSpan.FromSeconds(5);
 
         void ThrowIfEnded()
         {
@@ -291,10 +293,12 @@ namespace Sandbox.Sessions
         {
             try
             {
-                var inspect = await _engine.Client.Containers.InspectContainerAsync(_containerId, CancellationToken.None).ConfigureAwait(false);
+                using var limit = new CancellationTokenSource(EngineAnswerLimit);
+                var inspect = await _engine.Client.Containers.InspectContainerAsync(_containerId, limit.Token).ConfigureAwait(false);
                 return inspect.State?.Running == true;
             }
             catch (DockerApiException) { return false; }
+            catch (OperationCanceledException) { return false; /* an engine busy removing the container: it is ending */ }
             catch (Exception) { return true; /* the engine did not answer: say what is known, that the shell ended */ }
         }
 
@@ -302,7 +306,8 @@ namespace Sandbox.Sessions
         {
             try
             {
-                var inspect = await _engine.Client.Exec.InspectContainerExecAsync(_execId, CancellationToken.None).ConfigureAwait(false);
+                using var limit = new CancellationTokenSource(EngineAnswerLimit);
+                var inspect = await _engine.Client.Exec.InspectContainerExecAsync(_execId, limit.Token).ConfigureAwait(false);
                 return inspect.Running ? "unknown" : Convert.ToString(inspect.ExitCode, CultureInfo.InvariantCulture) ?? "unknown";
             }
             catch (Exception) { return "unknown"; }
