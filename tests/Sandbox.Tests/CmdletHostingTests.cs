@@ -12,7 +12,8 @@ public sealed class CmdletHostingTests
     // Nothing listens here: a cmdlet that got as far as the engine would fail with DockerEndpointUnavailable instead.
     const string NoEngine = "unix:///nonexistent.sock";
     static readonly string[] Cmdlets = { "New-Sandbox", "Invoke-SandboxCommand", "Copy-SandboxItem", "Get-Sandbox", "Stop-Sandbox", "Set-Sandbox", "Use-Sandbox",
-        "Invoke-SandboxCode", "Get-SandboxLanguage", "Register-SandboxLanguage", "Start-SandboxPool", "Get-SandboxPool", "Stop-SandboxPool" };
+        "Invoke-SandboxCode", "Get-SandboxLanguage", "Register-SandboxLanguage", "Start-SandboxPool", "Get-SandboxPool", "Stop-SandboxPool",
+        "Enter-Sandbox", "New-SandboxSession", "Get-SandboxSession", "Remove-SandboxSession" };
 
     readonly PowerShellFixture _ps;
 
