@@ -43,6 +43,28 @@ namespace Sandbox
             Name = name; Id = id; Sandbox = sandbox; Engine = engine; _shell = shell;
             CreatedAt = DateTime.UtcNow;
             _shell.Ended += RaiseClosing;
+            if (sandbox.ExpiresAt is DateTime due) WatchDeadline(due - DateTime.UtcNow + DeadlineGrace);
+        }
+
+        static readonly TimeSpan DeadlineGrace = TimeSpan.FromSeconds(2);
+        static readonly TimeSpan LongestRecheck = TimeSpan.FromMinutes(1);
+        Timer? _deadlineWatch;
+
+        // After the sandbox's deadline, ask whether it still runs (Set-Sandbox may have moved the deadline): closed when it
+        // does not, else asked again, less and less often.
+        void WatchDeadline(TimeSpan first)
+        {
+            var next = first;
+            _deadlineWatch = new Timer(async _ =>
+            {
+                bool ended;
+                try { ended = await _shell.CloseIfSandboxEndedAsync().ConfigureAwait(false); }
+                catch (Exception) { ended = false; /* the engine did not answer: ask again later */ }
+                if (ended) { _deadlineWatch?.Dispose(); return; }
+                next = TimeSpan.FromTicks(Math.Min(Math.Max(next.Ticks * 2, DeadlineGrace.Ticks), LongestRecheck.Ticks));
+                try { _deadlineWatch?.Change(next, Timeout.InfiniteTimeSpan); } catch (ObjectDisposedException) { /* closed meanwhile */ }
+            }, null, first < TimeSpan.Zero ? TimeSpan.Zero : first, Timeout.InfiniteTimeSpan);
+            _shell.Ended += () => _deadlineWatch?.Dispose();
         }
 
         /// <summary>Runs one command in the session's shell; see <see cref="ShellChannel.RunAsync"/>.</summary>

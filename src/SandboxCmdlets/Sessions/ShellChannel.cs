@@ -276,10 +276,14 @@ namespace Sandbox.Sessions
                 state = SandboxSession.ClosedState;
                 reason = "its sandbox ended (removed, or past its deadline), and the session closed with it";
             }
+            else if (await ExitCodeAsync().ConfigureAwait(false) is var code && code == "137" && await SandboxStopsSoonAsync().ConfigureAwait(false))
+            {
+                state = SandboxSession.ClosedState;
+                reason = "its sandbox ended (removed, or past its deadline), and the session closed with it";
+            }
             else
             {
                 state = SandboxSession.BrokenState;
-                var code = await ExitCodeAsync().ConfigureAwait(false);
                 reason = $"the shell of session {_label} ended (exit code {code}); New-SandboxSession opens a new one";
             }
             EndReason = reason;
@@ -302,6 +306,17 @@ namespace Sandbox.Sessions
             catch (Exception) { return true; /* the engine did not answer: say what is known, that the shell ended */ }
         }
 
+        // A shell killed (137) as its sandbox stops can end before the engine reports the container stopped: watch briefly.
+        async Task<bool> SandboxStopsSoonAsync()
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                await Task.Delay(250).ConfigureAwait(false);
+                if (SandboxRemover.IsRemovedHere(_containerId) || !await SandboxRunsAsync().ConfigureAwait(false)) return true;
+            }
+            return false;
+        }
+
         async Task<string> ExitCodeAsync()
         {
             try
@@ -317,8 +332,26 @@ namespace Sandbox.Sessions
         public void Close(string reason)
         {
             if (_ended.Task.IsCompleted) return;
-            lock (_gate) _decidedEnd ??= (SandboxSession.ClosedState, reason);
+            lock (_gate)
+            {
+                _decidedEnd ??= (SandboxSession.ClosedState, reason);
+                // Closed from now on, for whoever looks next: the read loop's end may come later than the caller's next line.
+                EndReason = _decidedEnd.Value.Reason;
+                _state = _decidedEnd.Value.State;
+            }
             try { _stream.Dispose(); } catch (Exception) { /* already closed */ }
+        }
+
+        /// <summary>
+        /// Closes the session when its sandbox no longer runs; false while it does. The engine does not always end an exec's
+        /// stream when the container goes (its stdin stays attached), so a session past its sandbox's deadline asks.
+        /// </summary>
+        public async Task<bool> CloseIfSandboxEndedAsync()
+        {
+            if (_ended.Task.IsCompleted) return true;
+            if (!SandboxRemover.IsRemovedHere(_containerId) && await SandboxRunsAsync().ConfigureAwait(false)) return false;
+            Close("its sandbox ended (removed, or past its deadline), and the session closed with it");
+            return true;
         }
 
         public Task Completion => _ended.Task;
