@@ -65,7 +65,7 @@ namespace Sandbox.Commands
         protected override void ProcessRecord()
         {
             if (_job != null) { _job.AddPipelineInput(); return; }
-            List<(Sandbox Sandbox, SandboxManager Manager)> targets;
+            List<(Sandbox Sandbox, ISandboxBackend Backend)> targets;
             try { targets = ResolveTargets(); }
             catch (SandboxException e) { WriteSandboxError(e); return; }
 
@@ -76,7 +76,7 @@ namespace Sandbox.Commands
             }
         }
 
-        void CopyIn(Sandbox sandbox, SandboxManager manager)
+        void CopyIn(Sandbox sandbox, ISandboxBackend manager)
         {
             var sources = new List<string>();
             foreach (var local in LocalSources())
@@ -95,7 +95,7 @@ namespace Sandbox.Commands
             var activity = $"Copying into {sandbox.Name}:{destination}";
             try
             {
-                var transfer = new ArchiveTransfer(manager.Engine);
+                var transfer = new ArchiveTransfer(WorkEngine(sandbox, manager));
                 var result = Run(c => transfer.UploadAsync(sandbox.Id, sources, destination, contentsOnly: false,
                     PipelineProgress<TransferProgress>(p => CopyProgressView.Show(this, 3, activity, p)), c));
                 WriteVerbose($"Copied {result.Files} files ({Units.FormatBytes(result.Bytes)}) into {sandbox.Name}:{destination}.");
@@ -128,7 +128,7 @@ namespace Sandbox.Commands
             }
         }
 
-        void CopyOut(Sandbox sandbox, SandboxManager manager)
+        void CopyOut(Sandbox sandbox, ISandboxBackend manager)
         {
             var destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination ?? ".");
             var items = (Path ?? LiteralPath)!;
@@ -147,7 +147,7 @@ namespace Sandbox.Commands
                 var activity = $"Copying {sandbox.Name}:{source}";
                 try
                 {
-                    var transfer = new ArchiveTransfer(manager.Engine);
+                    var transfer = new ArchiveTransfer(WorkEngine(sandbox, manager));
                     if (!Recurse)
                     {
                         var stat = Run(c => transfer.StatAsync(sandbox.Id, source, c));

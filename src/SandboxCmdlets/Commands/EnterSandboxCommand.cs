@@ -23,7 +23,7 @@ namespace Sandbox.Commands
         [ValidateNotNullOrEmpty]
         public string? WorkingDirectory { get; set; }
 
-        readonly List<(Sandbox Sandbox, SandboxManager Manager)> _targets = new List<(Sandbox, SandboxManager)>();
+        readonly List<(Sandbox Sandbox, ISandboxBackend Backend)> _targets = new List<(Sandbox, ISandboxBackend)>();
 
         protected override void BeginProcessing()
         {
@@ -60,7 +60,7 @@ namespace Sandbox.Commands
             {
                 int exitCode;
                 using (var terminal = RawTerminal.Enter())
-                    exitCode = Run(c => new TerminalSession(manager.Engine).RunAsync(sandbox.Id, request, terminal, c));
+                    exitCode = Run(c => new TerminalSession(WorkEngine(sandbox, manager)).RunAsync(sandbox.Id, request, terminal, c));
                 SetLastExitCode(exitCode);
             }
             catch (SandboxException e) { WriteSandboxError(e, sandbox); }

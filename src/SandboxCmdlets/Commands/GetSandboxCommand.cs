@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
@@ -32,6 +33,15 @@ namespace Sandbox.Commands
         [ValidateNotNullOrEmpty]
         public string[]? DockerHost { get; set; }
 
+        /// <summary>Swarm clusters to list, by their managers' addresses (beside any -DockerHost engines).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[]? Cluster { get; set; }
+
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable? NodeEndpoint { get; set; }
+
         [Parameter]
         public SwitchParameter IncludePooled { get; set; }
 
@@ -39,14 +49,18 @@ namespace Sandbox.Commands
         {
             var all = new List<Sandbox>();
             _anEngineFailed = false;
-            foreach (var host in DockerHost ?? new string?[] { null })
+            var places = new List<(string? Host, string? Cluster)>();
+            if (DockerHost != null) places.AddRange(DockerHost.Select(h => ((string?)h, (string?)null)));
+            if (Cluster != null) places.AddRange(Cluster.Select(c => ((string?)null, (string?)c)));
+            if (places.Count == 0) places.Add((null, null));
+            foreach (var (host, cluster) in places)
             {
                 try
                 {
-                    var manager = Connect(ResolveEndpoint(host));
+                    var manager = Connect(ResolvePlace(host, cluster, cluster != null || DockerHost == null ? NodeEndpoint : null));
                     all.AddRange(Run(c => manager.ListAsync(c)));
                 }
-                catch (SandboxException e) { WriteSandboxError(e, host); _anEngineFailed = true; }
+                catch (SandboxException e) { WriteSandboxError(e, host ?? cluster); _anEngineFailed = true; }
             }
 
             IEnumerable<Sandbox> result = IncludePooled ? all : all.Where(s => !s.InPool);

@@ -126,13 +126,13 @@ namespace Sandbox.Commands
             if (Job != null) { Job.AddPipelineInput(); return; }
             if (ParameterSetName == ThrowawaySandbox) { RunInThrowawaySandbox(); return; }
 
-            System.Collections.Generic.List<(Sandbox Sandbox, SandboxManager Manager)> targets;
+            System.Collections.Generic.List<(Sandbox Sandbox, ISandboxBackend Backend)> targets;
             try { targets = ResolveTargets(); }
             catch (SandboxException e) { WriteSandboxError(e); return; }
             foreach (var (sandbox, manager) in targets) RunIn(sandbox, manager, removeCodeFile: true);
         }
 
-        void RunIn(Sandbox sandbox, SandboxManager manager, bool removeCodeFile)
+        void RunIn(Sandbox sandbox, ISandboxBackend manager, bool removeCodeFile)
         {
             ExecRequest request;
             try { request = NewRequest(sandbox); }
@@ -142,7 +142,7 @@ namespace Sandbox.Commands
             ExecOutcome outcome;
             try
             {
-                var runner = new CodeRunner(manager.Engine);
+                var runner = new CodeRunner(WorkEngine(sandbox, manager));
                 outcome = RunStreaming((stdout, stderr, c) =>
                     runner.RunAsync(sandbox.Id, sandbox.Image, _language, _code, ArgumentList, request, stdout, stderr, removeCodeFile, c));
             }
@@ -200,7 +200,7 @@ namespace Sandbox.Commands
         void RunInThrowawaySandbox()
         {
             Sandbox sandbox;
-            SandboxManager manager;
+            ISandboxBackend manager;
             try
             {
                 var endpoint = ResolveEndpoint(DockerHost);

@@ -98,7 +98,7 @@ namespace Sandbox.Commands
             }
             if (_pipelineIsInput) { FeedInput(InputObject); return; }
 
-            List<(Sandbox Sandbox, SandboxManager Manager)> targets;
+            List<(Sandbox Sandbox, ISandboxBackend Backend)> targets;
             try { targets = ResolveTargets(); }
             catch (SandboxException e) { WriteSandboxError(e); return; }
 
@@ -112,7 +112,7 @@ namespace Sandbox.Commands
                 ExecOutcome outcome;
                 try
                 {
-                    var runner = new CommandRunner(manager.Engine);
+                    var runner = new CommandRunner(WorkEngine(sandbox, manager));
                     outcome = RunStreaming((stdout, stderr, c) => runner.RunAsync(sandbox.Id, request, stdout, stderr, c));
                 }
                 catch (SandboxException e)
@@ -208,7 +208,7 @@ namespace Sandbox.Commands
         bool StartRun()
         {
             _runFailed = true;
-            List<(Sandbox Sandbox, SandboxManager Manager)> targets;
+            List<(Sandbox Sandbox, ISandboxBackend Backend)> targets;
             try { targets = ResolveTargets(); }
             catch (SandboxException e) { WriteSandboxError(e); return false; }
             if (targets.Count == 0) return false;
@@ -225,7 +225,7 @@ namespace Sandbox.Commands
             request.Argv = Argv;
             var feed = new PipelineInputFeed(WakePipeline);
             request.OpenStandardInput = () => feed;
-            var runner = new CommandRunner(manager.Engine);
+            var runner = new CommandRunner(WorkEngine(sandbox, manager));
             _run = new PendingRun
             {
                 Sandbox = sandbox,

@@ -44,7 +44,7 @@ namespace Sandbox.Commands
         }
 
         /// <summary>Builds (or finds already built) the image of the code folder and makes it the sandbox's image.</summary>
-        bool BuildImage(SandboxSpec spec, SandboxManager manager)
+        bool BuildImage(SandboxSpec spec, ISandboxBackend manager)
         {
             var folder = _buildFolder!;
             BuildContext context;
@@ -78,7 +78,7 @@ namespace Sandbox.Commands
             var view = new BuildProgressView(this);
             try
             {
-                var result = Run(c => new ImageBuilder(manager.Engine).BuildAsync(context, PipelineProgress<BuildProgress>(view.Show), c));
+                var result = Run(c => new ImageBuilder(((SandboxManager)manager).Engine).BuildAsync(context, PipelineProgress<BuildProgress>(view.Show), c));
                 WriteVerbose(result.CacheHit
                     ? $"Image {result.Tag} already exists for these inputs (cache hit); not building it again."
                     : $"Built image {result.Tag} in {result.Elapsed.TotalSeconds:0.0} s.");

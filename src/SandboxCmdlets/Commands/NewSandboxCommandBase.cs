@@ -98,6 +98,21 @@ namespace Sandbox.Commands
         [Parameter]
         public SwitchParameter NoPool { get; set; }
 
+        /// <summary>Place the sandbox on this swarm cluster, through its manager: tcp://manager:2376 or ssh://user@manager.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Cluster { get; set; }
+
+        /// <summary>With -Cluster: the engine of a node that is not reached at its own address as the manager is (NAT).</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable? NodeEndpoint { get; set; }
+
+        /// <summary>With -Cluster: swarm placement constraints, all of which the node must meet.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[]? PlacementConstraint { get; set; }
+
         /// <summary>Creates (or, with -Reuse, finds) the sandbox; null when the user declined or an error was written.</summary>
         protected Sandbox? CreateSandbox()
         {
@@ -111,7 +126,7 @@ namespace Sandbox.Commands
             DockerEndpoint endpoint;
             try
             {
-                endpoint = ResolveEndpoint(DockerHost);
+                endpoint = ResolvePlace(DockerHost, Cluster, NodeEndpoint);
                 spec = BuildSpec(endpoint);
             }
             catch (SandboxException e)
@@ -120,7 +135,7 @@ namespace Sandbox.Commands
                 return null;
             }
 
-            SandboxManager manager;
+            ISandboxBackend manager;
             try { manager = Connect(endpoint); }
             catch (SandboxException e) { WriteSandboxError(e); return null; }
 
@@ -223,12 +238,20 @@ namespace Sandbox.Commands
             if (spec.CodePath == null && (CopyPath || PathAccessGiven))
                 throw new SandboxException("PathRequired", SandboxErrorKind.InvalidArgument,
                     $"{(CopyPath ? "-CopyPath" : "-PathAccess")} needs -Path (or -ProjectId) to name the folder for /workspace.", null);
-            if (spec.CodePath != null && spec.CodeAccess != SandboxPathAccess.Copy && !endpoint.IsLocal)
+            if (spec.CodePath != null && spec.CodeAccess != SandboxPathAccess.Copy && (!endpoint.IsLocal || endpoint.IsCluster))
             {
-                WriteVerbose($"{endpoint.Host} is a remote engine, which cannot mount a folder of this machine: '{spec.CodePath}' is copied in instead" +
+                WriteVerbose($"{endpoint.Host} is {(endpoint.IsCluster ? "a cluster, whose nodes" : "a remote engine, which")} cannot mount a folder of this machine: '{spec.CodePath}' is copied in instead" +
                     (spec.CodeAccess == SandboxPathAccess.ReadOnly ? ", which leaves it untouched as -PathAccess ReadOnly would, but the copy is writable." : "; changes inside do not come back."));
                 spec.CodeAccess = SandboxPathAccess.Copy;
             }
+            if (endpoint.IsCluster && (Build || BaseImage != null))
+                throw new SandboxException("BuildNotOnCluster", SandboxErrorKind.InvalidArgument,
+                    "-Build makes an image on one engine, which the other nodes of a cluster would not have.", endpoint.Host,
+                    "Build the image, push it to a registry every node can pull from (or load it on each node), and give it to -Image.");
+            if (PlacementConstraint != null && !endpoint.IsCluster)
+                throw new SandboxException("ConstraintWithoutCluster", SandboxErrorKind.InvalidArgument,
+                    "-PlacementConstraint chooses among the nodes of a cluster; give -Cluster (or set $env:SANDBOX_CLUSTER) with it.", PlacementConstraint[0]);
+            spec.PlacementConstraints = PlacementConstraint?.Select(c => c.Trim()).ToList() ?? new List<string>();
             if (Build || BaseImage != null) TakeBuildFolder(spec);
             if (spec.CodePath != null) WriteVerbose($"{spec.WorkingDirectory}: {WorkspaceInWords(spec)}.");
 

@@ -24,8 +24,8 @@ namespace Sandbox.Commands
             {
                 try
                 {
-                    var manager = Connect(EndpointOf(sandbox));
-                    WriteObject(Run(c => SandboxSessions.OpenAsync(sandbox, manager.Engine, Name, c)));
+                    var manager = ConnectFor(sandbox);
+                    WriteObject(Run(c => SandboxSessions.OpenAsync(sandbox, WorkEngine(sandbox, manager), Name, c)));
                 }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); }
             }

@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -45,9 +46,9 @@ namespace Sandbox.Commands
         /// Returns false when it was already gone.
         /// </summary>
         /// <param name="evenOnCtrlC">For clean-up in a finally block: Ctrl+C must not leave the sandbox behind.</param>
-        protected bool RemoveSandbox(Sandbox sandbox, SandboxManager manager, bool evenOnCtrlC = false)
+        protected bool RemoveSandbox(Sandbox sandbox, ISandboxBackend backend, bool evenOnCtrlC = false)
         {
-            var removed = Run(c => manager.Remover.RemoveAsync(sandbox, evenOnCtrlC ? CancellationToken.None : c));
+            var removed = Run(c => backend.RemoveAsync(sandbox, evenOnCtrlC ? CancellationToken.None : c));
             Hosting.SandboxHooks.Removed(sandbox, expired: false, Events, WriteWarning);
             return removed;
         }
@@ -184,9 +185,34 @@ namespace Sandbox.Commands
         [ValidateNotNullOrEmpty]
         public string? SshKeyPath { get; set; }
 
-        protected DockerEndpoint ResolveEndpoint(string? dockerHost)
+        protected DockerEndpoint ResolveEndpoint(string? dockerHost) => WithCredentials(EndpointResolver.Default.Resolve(dockerHost));
+
+        /// <summary>
+        /// Where sandboxes are made or looked for: a swarm (-Cluster, else $env:SANDBOX_CLUSTER unless -DockerHost is given) or
+        /// one engine (-DockerHost, DOCKER_HOST, the Docker context, the default socket).
+        /// </summary>
+        protected DockerEndpoint ResolvePlace(string? dockerHost, string? cluster, IDictionary? nodeEndpoint)
         {
-            var endpoint = EndpointResolver.Default.Resolve(dockerHost);
+            if (dockerHost != null && cluster != null)
+                throw new SandboxException("ConflictingTargets", SandboxErrorKind.InvalidArgument,
+                    "-DockerHost names one engine and -Cluster a swarm; give one of them.", cluster);
+            var manager = dockerHost == null ? EndpointResolver.Default.ResolveCluster(cluster) : null;
+            if (manager == null)
+            {
+                if (nodeEndpoint != null)
+                    throw new SandboxException("NodeEndpointWithoutCluster", SandboxErrorKind.InvalidArgument,
+                        "-NodeEndpoint maps the nodes of a cluster; give -Cluster (or set $env:SANDBOX_CLUSTER) with it.", null);
+                return ResolveEndpoint(dockerHost);
+            }
+            var endpoint = WithCredentials(manager).AsCluster();
+            if (nodeEndpoint != null)
+                global::Sandbox.Cluster.NodeEndpoints.Remember(endpoint, nodeEndpoint.Cast<DictionaryEntry>().ToDictionary(
+                    e => Convert.ToString(Unwrap(e.Key), CultureInfo.InvariantCulture) ?? "", e => Convert.ToString(Unwrap(e.Value), CultureInfo.InvariantCulture) ?? ""));
+            return endpoint;
+        }
+
+        DockerEndpoint WithCredentials(DockerEndpoint endpoint)
+        {
             if (Credential == null && SshKeyPath == null) return endpoint;
             var network = Credential?.GetNetworkCredential();
             var keyPath = SshKeyPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(SshKeyPath);
@@ -196,12 +222,18 @@ namespace Sandbox.Commands
         /// <summary>The endpoint a sandbox object came from, with the TLS settings it was reached with.</summary>
         protected static DockerEndpoint EndpointOf(Sandbox sandbox) => sandbox.Endpoint ?? KnownEndpoints.Get(sandbox.DockerHost);
 
-        protected SandboxManager Connect(DockerEndpoint endpoint)
+        protected ISandboxBackend Connect(DockerEndpoint endpoint)
         {
-            var manager = Run(c => SandboxManager.ConnectAsync(endpoint, c));
-            KnownEndpoints.Remember(endpoint);
-            return manager;
+            var backend = Run(c => SandboxBackends.ConnectAsync(endpoint, c));
+            if (!endpoint.IsCluster) KnownEndpoints.Remember(endpoint);
+            return backend;
         }
+
+        /// <summary>Where a sandbox object lives: its cluster, else its engine.</summary>
+        protected ISandboxBackend ConnectFor(Sandbox sandbox) => Run(c => SandboxBackends.ForAsync(sandbox, EndpointOf(sandbox), c));
+
+        /// <summary>The engine that runs the sandbox's processes (on a cluster, its node's).</summary>
+        protected DockerEngine WorkEngine(Sandbox sandbox, ISandboxBackend backend) => Run(c => backend.WorkEngineAsync(sandbox, c));
 
         protected ErrorRecord ToErrorRecord(Exception e, object? fallbackTarget = null)
         {

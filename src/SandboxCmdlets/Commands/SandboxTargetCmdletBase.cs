@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
@@ -39,24 +40,33 @@ namespace Sandbox.Commands
         [ValidateNotNullOrEmpty]
         public string? DockerHost { get; set; }
 
+        /// <summary>With -Id, -Name or -ProjectId (or -All, -Expired): look on this swarm cluster, through its manager.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Cluster { get; set; }
+
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable? NodeEndpoint { get; set; }
+
         /// <summary>Whether a SandboxSession piped in (it arrives as its sandbox, see <see cref="SessionToSandboxAttribute"/>) is welcome.</summary>
         private protected virtual bool AcceptsSessions => false;
 
         /// <summary>The sandboxes this call names, each with the manager of its engine; writes SandboxNotFound for literal misses.</summary>
-        protected List<(Sandbox Sandbox, SandboxManager Manager)> ResolveTargets()
+        protected List<(Sandbox Sandbox, ISandboxBackend Backend)> ResolveTargets()
         {
-            var found = new List<(Sandbox, SandboxManager)>();
+            var found = new List<(Sandbox, ISandboxBackend)>();
             if (ParameterSetName == BySandbox)
             {
                 if (!AcceptsSessions && Sandbox.FirstOrDefault(s => s.ViaSession != null) is { } viaSession)
                     throw new SandboxException("SessionNotAccepted", SandboxErrorKind.InvalidArgument,
                         $"{MyInvocation.MyCommand.Name} takes sandboxes, but session '{viaSession.ViaSession!.Name}' came through the pipeline. Pipe the sandbox itself (Get-Sandbox -Id {viaSession.ShortId}).", viaSession.ViaSession.Name);
                 foreach (var sandbox in Sandbox)
-                    found.Add((sandbox, Connect(DockerHost != null ? ResolveEndpoint(DockerHost) : EndpointOf(sandbox))));
+                    found.Add((sandbox, DockerHost != null || Cluster != null ? Connect(ResolvePlace(DockerHost, Cluster, NodeEndpoint)) : ConnectFor(sandbox)));
                 return found;
             }
 
-            var manager = Connect(ResolveEndpoint(DockerHost));
+            var manager = Connect(ResolvePlace(DockerHost, Cluster, NodeEndpoint));
             switch (ParameterSetName)
             {
                 case ById:

@@ -18,7 +18,7 @@ namespace Sandbox.Commands
 
         protected override void ProcessRecord()
         {
-            List<(Sandbox Sandbox, SandboxManager Manager)> targets;
+            List<(Sandbox Sandbox, ISandboxBackend Backend)> targets;
             try { targets = ResolveTargets(); }
             catch (SandboxException e) { WriteSandboxError(e); return; }
 
@@ -28,8 +28,8 @@ namespace Sandbox.Commands
                 if (!ShouldProcess($"{sandbox.Name} ({sandbox.ShortId}) on {sandbox.DockerHost}", change)) continue;
                 try
                 {
-                    Run(c => manager.Deadlines.MoveAsync(sandbox, Timeout, null, null, c));
-                    CleanupEngine.Instance.Track(sandbox, manager.Engine.Endpoint);
+                    Run(async c => await (await manager.DeadlinesAsync(sandbox, c).ConfigureAwait(false)).MoveAsync(sandbox, Timeout, null, null, c).ConfigureAwait(false));
+                    CleanupEngine.Instance.Track(sandbox, manager.Endpoint);
                     if (PassThru) WriteObject(sandbox);
                 }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); }

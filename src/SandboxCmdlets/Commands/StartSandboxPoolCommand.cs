@@ -1,5 +1,7 @@
 using System;
 using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -67,6 +69,19 @@ namespace Sandbox.Commands
         [ValidateNotNullOrEmpty]
         public string? DockerHost { get; set; }
 
+        /// <summary>Keep the pool's members on this swarm cluster (see New-Sandbox -Cluster).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Cluster { get; set; }
+
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable? NodeEndpoint { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[]? PlacementConstraint { get; set; }
+
         [Parameter]
         public SwitchParameter Wait { get; set; }
 
@@ -77,7 +92,7 @@ namespace Sandbox.Commands
             try
             {
                 SandboxNames.Validate(Name);
-                endpoint = ResolveEndpoint(DockerHost);
+                endpoint = ResolvePlace(DockerHost, Cluster, NodeEndpoint);
                 template = BuildTemplate();
             }
             catch (SandboxException e) { WriteSandboxError(e); return; }
@@ -89,7 +104,7 @@ namespace Sandbox.Commands
             {
                 var manager = Connect(endpoint);
                 // A missing image fails here, at once, rather than as a refill error later.
-                Run(c => new ImagePuller(manager.Engine).EnsureAsync(template.Image, null, c, template.ImageOrigin));
+                Run(c => manager.EnsureImageAsync(template.Image, template.ImageOrigin, c));
                 pool = SandboxPools.Start(Name, endpoint, template, Size, TimeSpan.FromSeconds(IdleTimeout));
             }
             catch (SandboxException e) { WriteSandboxError(e); return; }
@@ -110,6 +125,7 @@ namespace Sandbox.Commands
                 User = User?.Trim(),
                 ReadOnlyRoot = ReadOnly,
                 Environment = StringMap(Environment),
+                PlacementConstraints = PlacementConstraint?.Select(c => c.Trim()).ToList() ?? new List<string>(),
             };
             if (spec.User != null) SandboxSpec.ValidateUser(spec.User);
             ImageReference.Validate(spec.Image);

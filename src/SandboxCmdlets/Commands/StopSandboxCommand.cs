@@ -21,12 +21,12 @@ namespace Sandbox.Commands
 
         protected override void ProcessRecord()
         {
-            List<(Sandbox Sandbox, SandboxManager Manager)> targets;
+            List<(Sandbox Sandbox, ISandboxBackend Backend)> targets;
             try
             {
                 if (All || Expired)
                 {
-                    var manager = Connect(ResolveEndpoint(DockerHost));
+                    var manager = Connect(ResolvePlace(DockerHost, Cluster, NodeEndpoint));
                     Sandbox[] list;
                     if (All) list = Run(c => manager.ListAsync(c)).ToArray();
                     else
@@ -55,8 +55,8 @@ namespace Sandbox.Commands
             {
                 try
                 {
-                    var manager = Connect(ResolveEndpoint(DockerHost));
-                    Run(c => manager.Remover.PruneLeftoversAsync(c));
+                    var manager = Connect(ResolvePlace(DockerHost, Cluster, NodeEndpoint));
+                    Run(c => manager.PruneLeftoversAsync(c));
                 }
                 catch (SandboxException e) { WriteSandboxError(e); }
             }

@@ -24,7 +24,7 @@ namespace Sandbox.Commands
             {
                 try
                 {
-                    RemoveSandbox(sandbox, Connect(EndpointOf(sandbox)), evenOnCtrlC: true);
+                    RemoveSandbox(sandbox, ConnectFor(sandbox), evenOnCtrlC: true);
                 }
                 catch (SandboxException e) { WriteSandboxError(e, sandbox); }
             }

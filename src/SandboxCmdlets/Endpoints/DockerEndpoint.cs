@@ -26,6 +26,17 @@ namespace Sandbox.Endpoints
         public string? SshIdentityFile { get; private set; }
 
         public bool UsesTls => TlsCertPath != null;
+        /// <summary>The engine is a swarm manager, and sandboxes are placed through it on the cluster (-Cluster).</summary>
+        public bool IsCluster { get; private set; }
+
+        /// <summary>The same engine, as the manager of a cluster: sandboxes become services it places on its nodes.</summary>
+        public DockerEndpoint AsCluster()
+        {
+            if (IsCluster) return this;
+            var copy = (DockerEndpoint)MemberwiseClone();
+            copy.IsCluster = true;
+            return copy;
+        }
         public bool IsLocal => Kind == EndpointKind.Unix || Kind == EndpointKind.NamedPipe;
 
         DockerEndpoint(string host, Uri uri, EndpointKind kind, string? tlsCertPath, bool tlsVerify, Version? apiVersion, string source)
@@ -56,6 +67,29 @@ namespace Sandbox.Endpoints
             copy.SshPassword = password ?? SshPassword;
             copy.SshIdentityFile = identityFile ?? SshIdentityFile;
             return copy;
+        }
+
+        /// <summary>
+        /// Another engine reached the same way: same scheme, port, TLS files, API version and SSH login, another host. How a
+        /// swarm node's engine is found from its manager's.
+        /// </summary>
+        public DockerEndpoint WithHost(string host, string source)
+        {
+            var bracketed = host.Contains(":") && !host.StartsWith("[", StringComparison.Ordinal) ? "[" + host + "]" : host;
+            switch (Kind)
+            {
+                case EndpointKind.Tcp:
+                    return Parse($"{(TlsCertPath == null ? "http" : "tcp")}://{bracketed}:{Uri.Port}", source, TlsCertPath, TlsVerify, ApiVersion);
+                case EndpointKind.Ssh:
+                    var builder = new UriBuilder(Uri) { Host = host };
+                    var copy = Parse(builder.Uri.ToString().TrimEnd('/'), source, null, false, ApiVersion);
+                    copy.SshUser = SshUser; copy.SshPassword = SshPassword; copy.SshIdentityFile = SshIdentityFile;
+                    return copy;
+                default:
+                    throw new SandboxException("NodeEngineUnknown", SandboxErrorKind.InvalidArgument,
+                        $"The cluster's manager is reached through {Host}, a local socket, so the engine of node {host} cannot be derived from it.", host,
+                        "Reach the manager by tcp:// or ssh://, or map each node to its engine with -NodeEndpoint @{ <node> = 'tcp://<address>:2376' }.");
+            }
         }
 
         public static DockerEndpoint Parse(string host, string source = "-DockerHost", string? tlsCertPath = null, bool tlsVerify = false, Version? apiVersion = null)

@@ -38,6 +38,19 @@ namespace Sandbox.Endpoints
             return context ?? DockerEndpoint.Parse(DockerEndpoint.DefaultHost, "default", apiVersion: apiVersion);
         }
 
+        public const string ClusterVariable = "SANDBOX_CLUSTER";
+
+        /// <summary>
+        /// The swarm manager that -Cluster names, else $env:SANDBOX_CLUSTER; null when neither does. Reached as an engine is
+        /// (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION).
+        /// </summary>
+        public DockerEndpoint? ResolveCluster(string? explicitCluster)
+        {
+            if (explicitCluster != null) return FromHostAndTlsVariables(explicitCluster, "-Cluster", ApiVersion());
+            var fromEnvironment = _environment(ClusterVariable);
+            return string.IsNullOrWhiteSpace(fromEnvironment) ? null : FromHostAndTlsVariables(fromEnvironment!.Trim(), ClusterVariable, ApiVersion());
+        }
+
         DockerEndpoint FromHostAndTlsVariables(string host, string source, Version? apiVersion)
         {
             var verify = IsTruthy(_environment("DOCKER_TLS_VERIFY"));

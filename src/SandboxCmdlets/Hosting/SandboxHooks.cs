@@ -50,6 +50,7 @@ namespace Sandbox.Hosting
             if (System.Threading.Interlocked.Exchange(ref _subscribed, 1) == 0)
             {
                 CleanupEngine.Instance.Expired += OnExpired;
+                CleanupEngine.Instance.Lost += OnLost;
                 CleanupEngine.Instance.Problem += OnProblem;
             }
         }
@@ -119,6 +120,13 @@ namespace Sandbox.Hosting
 
         static void OnExpired(Sandbox sandbox) => Removed(sandbox, expired: true);
 
+        /// <summary>Its node went down: the sandbox ended early, which its maker hears as a warning and as a stop.</summary>
+        static void OnLost(Sandbox sandbox)
+        {
+            if (PendingWarnings.Count < PendingWarningsLimit) PendingWarnings.Enqueue($"Sandbox '{sandbox.Name}' was lost: its node {sandbox.Node} ({sandbox.NodeAddress}) of cluster {sandbox.Cluster} is down. Its service was removed; the other sandboxes of the cluster are untouched.");
+            Removed(sandbox, expired: false);
+        }
+
         static void OnProblem(CleanupProblem problem)
         {
             if (PendingWarnings.Count < PendingWarningsLimit) PendingWarnings.Enqueue(problem.Message);
@@ -136,6 +144,7 @@ namespace Sandbox.Hosting
             if (System.Threading.Interlocked.Exchange(ref _subscribed, 0) == 1 && CleanupEngine.IsCreated)
             {
                 CleanupEngine.Instance.Expired -= OnExpired;
+                CleanupEngine.Instance.Lost -= OnLost;
                 CleanupEngine.Instance.Problem -= OnProblem;
             }
             Hooks.Clear();

@@ -68,6 +68,9 @@ namespace Sandbox.Lifecycle
         /// <summary>Raised on a thread-pool thread after an expired sandbox was removed (or found already gone).</summary>
         public event Action<Sandbox>? Expired;
 
+        /// <summary>Raised on a thread-pool thread after a sandbox this process made was removed because its node went down.</summary>
+        public event Action<Sandbox>? Lost;
+
         /// <summary>Raised on a thread-pool thread when a removal keeps failing or a deadline cannot be read.</summary>
         public event Action<CleanupProblem>? Problem;
 
@@ -109,11 +112,13 @@ namespace Sandbox.Lifecycle
         {
             try
             {
-                foreach (var engine in DockerEngine.Connected())
+                var backends = DockerEngine.Connected().Select(engine => (Func<Task<ISandboxBackend>>)(() => Task.FromResult<ISandboxBackend>(new SandboxManager(engine))))
+                    .Concat(Cluster.SwarmBackend.Connected().Select(cluster => (Func<Task<ISandboxBackend>>)(() => SandboxBackends.ConnectAsync(cluster, CancellationToken.None))));
+                foreach (var connect in backends)
                 {
                     // Not thorough: a deadline that another process shortened is PID 1's to keep, not worth reading
                     // every sandbox's deadline file for every few seconds.
-                    try { await SweepAsync(new SandboxManager(engine), thorough: false, CancellationToken.None).ConfigureAwait(false); }
+                    try { await SweepAsync(await connect().ConfigureAwait(false), thorough: false, CancellationToken.None).ConfigureAwait(false); }
                     catch (Exception) { /* that engine is down: the next call to it says so; the others still get swept */ }
                 }
             }
@@ -129,9 +134,10 @@ namespace Sandbox.Lifecycle
             var sandbox = tracked.Sandbox;
             try
             {
-                var manager = await SandboxManager.ConnectAsync(tracked.Endpoint, CancellationToken.None).ConfigureAwait(false);
+                var backend = await SandboxBackends.ForAsync(sandbox, tracked.Endpoint, CancellationToken.None).ConfigureAwait(false);
                 var known = sandbox.ExpiresAt;
-                var read = await manager.Deadlines.RefreshAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
+                var deadlines = await backend.DeadlinesAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
+                var read = await deadlines.RefreshAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
                 if (read.State == DeadlineFileState.Unreadable)
                 {
                     Failed(tracked, $"Sandbox '{sandbox.Name}' is past the deadline this process knows, but its deadline file could not be read ({read.Error}); it is kept until the deadline is known.");
@@ -142,7 +148,7 @@ namespace Sandbox.Lifecycle
                     if (sandbox.ExpiresAt == null) Untrack(sandbox.Id);
                     return;
                 }
-                await manager.Remover.RemoveAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
+                await backend.RemoveAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
                 Expired?.Invoke(sandbox);
             }
             catch (Exception) when (!_tracked.ContainsKey(sandbox.Id)) { /* removed meanwhile by someone else, who reported it */ }
@@ -161,18 +167,18 @@ namespace Sandbox.Lifecycle
         }
 
         /// <summary>
-        /// Removes every sandbox on the engine whose deadline is known to have passed, whoever made it; returns them.
+        /// Removes every sandbox on the engine (or cluster) that is over (<see cref="SandboxDeadlines.IsOver"/>), whoever made it; returns them.
         /// Thorough: also those whose deadline another process shortened (reads every running sandbox's deadline file).
         /// A sandbox whose deadline file cannot be read is never removed; it is reported instead.
         /// </summary>
-        public async Task<Sandbox[]> SweepAsync(SandboxManager manager, bool thorough, CancellationToken cancel)
+        public async Task<Sandbox[]> SweepAsync(ISandboxBackend backend, bool thorough, CancellationToken cancel)
         {
             Sandbox[] expired, unknown;
-            if (thorough) (expired, unknown) = await manager.ListExpiredAsync(cancel).ConfigureAwait(false);
+            if (thorough) (expired, unknown) = await backend.ListExpiredAsync(cancel).ConfigureAwait(false);
             else
             {
-                var list = await manager.ListAsync(cancel).ConfigureAwait(false);
-                expired = list.Where(SandboxDeadlines.IsKnownPassed).ToArray();
+                var list = await backend.ListAsync(cancel).ConfigureAwait(false);
+                expired = list.Where(SandboxDeadlines.IsOver).ToArray();
                 unknown = list.Where(s => s.DeadlineUnknown).ToArray();
             }
             foreach (var sandbox in unknown.Where(s => _reportedUnknown.Add(s.Id)))
@@ -186,15 +192,16 @@ namespace Sandbox.Lifecycle
                 {
                     // Only sandboxes this process made (and tracks) are announced here: their makers hear of their end.
                     var madeHere = _tracked.ContainsKey(sandbox.Id);
-                    await manager.Remover.RemoveAsync(sandbox, cancel).ConfigureAwait(false);
-                    if (madeHere) Expired?.Invoke(sandbox);
+                    await backend.RemoveAsync(sandbox, cancel).ConfigureAwait(false);
+                    if (madeHere && sandbox.EngineState == "lost") Lost?.Invoke(sandbox);
+                    else if (madeHere) Expired?.Invoke(sandbox);
                 })).ConfigureAwait(false);
             }
             finally
             {
                 foreach (var sandbox in mine) _removing.TryRemove(sandbox.Id, out _);
             }
-            await manager.Remover.PruneLeftoversAsync(cancel).ConfigureAwait(false);
+            await backend.PruneLeftoversAsync(cancel).ConfigureAwait(false);
             return expired;
         }
 

@@ -30,7 +30,7 @@ namespace Sandbox.Lifecycle
             var l = spec.Limits;
             var parts = new List<string>
             {
-                endpoint.CacheKey, NormalizeImage(spec.Image), spec.WorkingDirectory, spec.WorkspaceMode, spec.CodePath ?? spec.BuiltFrom ?? "",
+                endpoint.CacheKey, endpoint.IsCluster ? "cluster" : "engine", NormalizeImage(spec.Image), spec.WorkingDirectory, spec.WorkspaceMode, spec.CodePath ?? spec.BuiltFrom ?? "",
                 spec.NetworkMode, spec.User ?? "", spec.ReadOnlyRoot ? "ro" : "rw",
                 Invariant(l.Memory), Invariant(l.MemorySwap), Invariant(l.MemoryReservation), Invariant(l.MemorySwappiness), Invariant(l.NanoCpus),
                 Invariant(l.CpuQuota), Invariant(l.CpuPeriod), Invariant(l.CpuShares), l.CpusetCpus ?? "", l.CpusetMems ?? "", Invariant(l.PidsLimit),
@@ -38,6 +38,7 @@ namespace Sandbox.Lifecycle
             };
             parts.AddRange(l.StorageOpt.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"storage:{kv.Key}={kv.Value}"));
             parts.AddRange(l.Ulimits.Select(u => $"ulimit:{u.Name}={Invariant(u.Soft)}:{Invariant(u.Hard)}").OrderBy(u => u, StringComparer.Ordinal));
+            parts.AddRange(spec.PlacementConstraints.OrderBy(c => c, StringComparer.Ordinal).Select(c => $"constraint:{c}"));
             parts.AddRange(spec.Environment.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"env:{kv.Key}={kv.Value}"));
             // Length-prefixed, so that no value (an environment value may hold anything) can run into the next.
             var key = new StringBuilder();

@@ -62,6 +62,13 @@ namespace Sandbox.Lifecycle
         /// <summary>Only a deadline known to have passed counts: never one whose file could not be read.</summary>
         public static bool IsKnownPassed(Sandbox sandbox) => sandbox.IsExpired && !sandbox.DeadlineUnknown;
 
+        /// <summary>
+        /// What a sweep removes: a sandbox whose deadline is known to have passed; on a cluster also one whose task ended (its
+        /// service stays until removed) or whose node is down (lost: the swarm's "running" for it is stale).
+        /// </summary>
+        public static bool IsOver(Sandbox sandbox) =>
+            IsKnownPassed(sandbox) || (sandbox.Cluster != null && (sandbox.EngineState == "exited" || sandbox.EngineState == "lost"));
+
         // ---- what this process knows ----------------------------------------------------------------------------------
 
         internal static void Remember(Sandbox sandbox)

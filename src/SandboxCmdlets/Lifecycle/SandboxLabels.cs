@@ -30,6 +30,8 @@ namespace Sandbox.Lifecycle
         public const string DeadlineVolume = Prefix + "deadline-volume";
         /// <summary>The warm pool that started the sandbox (see <see cref="SandboxPool"/>).</summary>
         public const string Pool = Prefix + "pool";
+        /// <summary>"true" on a sandbox that is a swarm service (and on its task's container).</summary>
+        public const string Cluster = Prefix + "cluster";
         /// <summary>On a helper container (never a sandbox): the id of the sandbox it serves.</summary>
         public const string HelperFor = Prefix + "helper-for";
 

@@ -7,16 +7,18 @@ using System.Threading.Tasks;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Sandbox.Endpoints;
+using Sandbox.Cluster;
 using Sandbox.Files;
 
 namespace Sandbox.Lifecycle
 {
     /// <summary>Creates and finds sandboxes on one engine. The engine's labels are the only state.</summary>
-    public sealed class SandboxManager
+    public sealed class SandboxManager : ISandboxBackend
     {
         public DockerEngine Engine { get; }
         public SandboxDeadlines Deadlines { get; }
         public SandboxRemover Remover { get; }
+        public DockerEndpoint Endpoint => Engine.Endpoint;
         DockerClient Client => Engine.Client;
         string Host => Engine.Endpoint.Host;
 
@@ -73,12 +75,7 @@ namespace Sandbox.Lifecycle
             {
                 cancel.ThrowIfCancellationRequested();
                 await Client.Containers.StartContainerAsync(id, new ContainerStartParameters(), CancellationToken.None).ConfigureAwait(false);
-                if (spec.CopyCode && spec.CodePath != null)
-                {
-                    // Copied files would belong to root; the sandbox's own user must be able to change its code.
-                    var owner = spec.User != null ? await NumericUserAsync(id).ConfigureAwait(false) : null;
-                    await new ArchiveTransfer(Engine).UploadAsync(id, new[] { spec.CodePath }, spec.WorkingDirectory, contentsOnly: true, copyProgress, cancel, owner).ConfigureAwait(false);
-                }
+                await WorkspaceCopy.CopyInAsync(Engine, id, spec, copyProgress, cancel).ConfigureAwait(false);
                 cancel.ThrowIfCancellationRequested();
                 var inspect = await Client.Containers.InspectContainerAsync(id, CancellationToken.None).ConfigureAwait(false);
                 var sandbox = Attach(SandboxMapper.FromInspect(inspect, Host));
@@ -108,21 +105,6 @@ namespace Sandbox.Lifecycle
             throw new OperationCanceledException(cancel);
         }
 
-        /// <summary>The uid and gid the sandbox's processes run as, asked of the sandbox itself (names resolve there).</summary>
-        async Task<(int Uid, int Gid)?> NumericUserAsync(string id)
-        {
-            var exec = await Client.Exec.CreateContainerExecAsync(id, new ContainerExecCreateParameters
-            {
-                Cmd = new List<string> { "/bin/sh", "-c", "echo $(id -u) $(id -g)" },
-                AttachStdout = true,
-                AttachStderr = true,
-            }, CancellationToken.None).ConfigureAwait(false);
-            using var stream = await Client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), CancellationToken.None).ConfigureAwait(false);
-            var (stdout, _) = await stream.ReadOutputToEndAsync(CancellationToken.None).ConfigureAwait(false);
-            var parts = stdout.Trim().Split(' ');
-            return parts.Length == 2 && int.TryParse(parts[0], out var uid) && int.TryParse(parts[1], out var gid) ? (uid, gid) : ((int, int)?)null;
-        }
-
         public async Task<IReadOnlyList<Sandbox>> ListAsync(CancellationToken cancel, string? projectId = null)
         {
             var labels = new Dictionary<string, bool> { [$"{SandboxLabels.Managed}=true"] = true };
@@ -135,13 +117,14 @@ namespace Sandbox.Lifecycle
             try
             {
                 var list = await Client.Containers.ListContainersAsync(parameters, cancel).ConfigureAwait(false);
-                var sandboxes = list.Select(c => Attach(SandboxMapper.FromList(c, Host))).OrderBy(s => s.CreatedAt).ToList();
+                // A swarm task's container is its service's: listed, stopped and swept through the cluster (SwarmBackend).
+                var sandboxes = list.Where(c => !SwarmTasks.IsTaskContainer(c.Labels)).Select(c => Attach(SandboxMapper.FromList(c, Host))).OrderBy(s => s.CreatedAt).ToList();
                 // Labels cannot change, so a sandbox whose label deadline has passed but that still exists may have been
                 // given more time: its real deadline is in the file its PID 1 watches. Whatever its state (running, paused,
                 // or created and about to start): only a deadline known to have passed counts.
                 await Task.WhenAll(sandboxes.Where(s => s.IsExpired && s.Labels.ContainsKey(SandboxLabels.DeadlineVolume))
                     .Select(s => Deadlines.RefreshAsync(s, cancel))).ConfigureAwait(false);
-                await MarkPoolMembersAsync(sandboxes, cancel).ConfigureAwait(false);
+                await SandboxPools.MarkMembersAsync(sandboxes, _ => Task.FromResult(Deadlines), cancel).ConfigureAwait(false);
                 return sandboxes;
             }
             catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, Engine.Endpoint); }
@@ -157,22 +140,7 @@ namespace Sandbox.Lifecycle
             var sandboxes = await ListAsync(cancel).ConfigureAwait(false);
             var running = sandboxes.Where(s => !s.IsExpired && s.EngineState == "running" && s.Labels.ContainsKey(SandboxLabels.DeadlineVolume));
             await Task.WhenAll(running.Select(s => Deadlines.RefreshAsync(s, cancel))).ConfigureAwait(false);
-            return (sandboxes.Where(SandboxDeadlines.IsKnownPassed).ToArray(), sandboxes.Where(s => s.DeadlineUnknown).ToArray());
-        }
-
-        /// <summary>
-        /// A pool member waits without a deadline file; taking it writes one. So the file tells another process whether a
-        /// member still waits, and holds the deadline of one that was taken (its labels hold the pool's idle deadline).
-        /// </summary>
-        async Task MarkPoolMembersAsync(IEnumerable<Sandbox> sandboxes, CancellationToken cancel)
-        {
-            await Task.WhenAll(sandboxes.Where(s => s.Pool != null && s.EngineState == "running").Select(async sandbox =>
-            {
-                if (SandboxPools.IsWaitingHere(sandbox.Id)) { sandbox.InPool = true; return; }
-                if (SandboxDeadlines.IsMovedHere(sandbox.Id)) return;
-                var read = await Deadlines.RefreshAsync(sandbox, cancel).ConfigureAwait(false);
-                if (read.State == DeadlineFileState.Absent) sandbox.InPool = true;
-            })).ConfigureAwait(false);
+            return (sandboxes.Where(SandboxDeadlines.IsOver).ToArray(), sandboxes.Where(s => s.DeadlineUnknown).ToArray());
         }
 
         /// <summary>Finds one of this module's sandboxes by full id, id prefix or name; null when none.</summary>
@@ -182,11 +150,22 @@ namespace Sandbox.Lifecycle
             {
                 var inspect = await Client.Containers.InspectContainerAsync(idOrName, cancel).ConfigureAwait(false);
                 var labels = inspect.Config?.Labels;
-                if (labels == null || !labels.TryGetValue(SandboxLabels.Managed, out var managed) || managed != "true") return null;
+                if (labels == null || !labels.TryGetValue(SandboxLabels.Managed, out var managed) || managed != "true" || SwarmTasks.IsTaskContainer(labels)) return null;
                 return Attach(SandboxMapper.FromInspect(inspect, Host));
             }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return null; }
             catch (Exception e) when (!(e is DockerApiException)) { throw DockerEngine.Translate(e, Engine.Endpoint); }
         }
+
+        public Task<bool> RemoveAsync(Sandbox sandbox, CancellationToken cancel) => Remover.RemoveAsync(sandbox, cancel);
+
+        public Task PruneLeftoversAsync(CancellationToken cancel) => Remover.PruneLeftoversAsync(cancel);
+
+        public Task EnsureImageAsync(string image, ImageOrigin origin, CancellationToken cancel) =>
+            new ImagePuller(Engine).EnsureAsync(image, null, cancel, origin);
+
+        public Task<SandboxDeadlines> DeadlinesAsync(Sandbox sandbox, CancellationToken cancel) => Task.FromResult(Deadlines);
+
+        public Task<DockerEngine> WorkEngineAsync(Sandbox sandbox, CancellationToken cancel) => Task.FromResult(Engine);
     }
 }

@@ -37,7 +37,7 @@ namespace Sandbox.Lifecycle
                         HostPort = int.TryParse(binding.HostPort, out var port) ? port : 0,
                     })));
 
-        static Sandbox Build(string id, string? name, string image, string? state, DateTime created, IReadOnlyDictionary<string, string> labels,
+        internal static Sandbox Build(string id, string? name, string image, string? state, DateTime created, IReadOnlyDictionary<string, string> labels,
             string dockerHost, IEnumerable<SandboxPort> ports)
         {
             var engineHost = EngineHostOf(dockerHost);

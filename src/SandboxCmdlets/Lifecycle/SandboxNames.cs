@@ -15,6 +15,16 @@ namespace Sandbox.Lifecycle
                     $"'{name}' is not a valid sandbox name. Use letters, digits, '_', '.' and '-', starting with a letter or digit (at most 128).", name);
         }
 
+        static readonly Regex ServiceNamePattern = new Regex(@"^[a-zA-Z0-9](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\z");
+
+        /// <summary>On a cluster the name is a swarm service's, which is also a DNS label.</summary>
+        public static void ValidateForService(string name)
+        {
+            if (!ServiceNamePattern.IsMatch(name))
+                throw new SandboxException("InvalidSandboxName", SandboxErrorKind.InvalidArgument,
+                    $"'{name}' cannot name a sandbox on a cluster, where it is a service name: use letters, digits, '_' and '-', starting and ending with a letter or digit (at most 63).", name);
+        }
+
         public static string New(string? projectId)
         {
             var suffix = Guid.NewGuid().ToString("N").Substring(0, 8);

@@ -121,12 +121,17 @@ namespace Sandbox.Lifecycle
             {
                 // Never cancelled: a create cut off mid-call can leave a container the pool never learns of. Stopping
                 // waits for it instead, and removes what it made.
-                var manager = await SandboxManager.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
-                created = await manager.CreateAsync(NewMemberSpec(), null, null, CancellationToken.None).ConfigureAwait(false);
-                try { writer = await manager.Deadlines.CreateWriterAsync(created, findLocalFolder: true, CancellationToken.None).ConfigureAwait(false); }
+                var backend = await SandboxBackends.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
+                created = await backend.CreateAsync(NewMemberSpec(), null, null, CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    var deadlines = await backend.DeadlinesAsync(created, CancellationToken.None).ConfigureAwait(false);
+                    writer = await deadlines.CreateWriterAsync(created, findLocalFolder: true, CancellationToken.None).ConfigureAwait(false);
+                }
                 catch (Exception)
                 {
-                    await manager.Remover.RemoveAfterFailedCreateAsync(created.Id, null).ConfigureAwait(false);
+                    try { await backend.RemoveAsync(created, CancellationToken.None).ConfigureAwait(false); }
+                    catch (Exception) { /* the writer's error is the one to record; the member carries labels, so a sweep finds it */ }
                     throw;
                 }
             }
@@ -194,13 +199,14 @@ namespace Sandbox.Lifecycle
         internal async Task<string?> HandOverAsync(Member member, int timeoutSec, DateTime takenAt, CancellationToken cancel)
         {
             var sandbox = member.Sandbox;
-            var manager = await SandboxManager.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
+            var backend = await SandboxBackends.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
+            var deadlines = await backend.DeadlinesAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
             string? failure = null;
             for (var attempt = 0; ; attempt++)
             {
                 try
                 {
-                    await manager.Deadlines.MoveAsync(sandbox, timeoutSec, takenAt, member.Writer, CancellationToken.None).ConfigureAwait(false);
+                    await deadlines.MoveAsync(sandbox, timeoutSec, takenAt, member.Writer, CancellationToken.None).ConfigureAwait(false);
                     sandbox.InPool = false;
                     failure = null;
                     break;
@@ -215,7 +221,7 @@ namespace Sandbox.Lifecycle
                 RecordError(failure);
             }
             // The writer's work is done either way; removing it is not the caller's wait.
-            _ = failure == null ? RemoveWriterQuietlyAsync(manager, member.Writer) : RemoveQuietlyAsync(member);
+            _ = failure == null ? RemoveWriterQuietlyAsync(deadlines, member.Writer) : RemoveQuietlyAsync(member);
             return failure;
         }
 
@@ -262,16 +268,9 @@ namespace Sandbox.Lifecycle
 
         async Task ForgetVanishedAsync()
         {
-            var manager = await SandboxManager.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
-            var list = await manager.Engine.Client.Containers.ListContainersAsync(new ContainersListParameters
-            {
-                Filters = new Dictionary<string, IDictionary<string, bool>>
-                {
-                    ["label"] = new Dictionary<string, bool> { [$"{SandboxLabels.Pool}={Name}"] = true },
-                    ["status"] = new Dictionary<string, bool> { ["running"] = true },
-                },
-            }, CancellationToken.None).ConfigureAwait(false);
-            var alive = new HashSet<string>(list.Select(c => c.ID));
+            var backend = await SandboxBackends.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
+            var list = await backend.ListAsync(CancellationToken.None).ConfigureAwait(false);
+            var alive = new HashSet<string>(list.Where(s => s.Pool == Name && s.EngineState == "running").Select(s => s.Id));
             lock (_gate) _waiting.RemoveAll(m => !alive.Contains(m.Sandbox.Id));
         }
 
@@ -279,16 +278,17 @@ namespace Sandbox.Lifecycle
         {
             try
             {
-                var manager = await SandboxManager.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
-                await manager.Remover.RemoveAsync(member.Sandbox, CancellationToken.None).ConfigureAwait(false);
-                await RemoveWriterQuietlyAsync(manager, member.Writer).ConfigureAwait(false);
+                var backend = await SandboxBackends.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
+                var deadlines = await backend.DeadlinesAsync(member.Sandbox, CancellationToken.None).ConfigureAwait(false);
+                await backend.RemoveAsync(member.Sandbox, CancellationToken.None).ConfigureAwait(false);
+                await RemoveWriterQuietlyAsync(deadlines, member.Writer).ConfigureAwait(false);
             }
             catch (Exception e) { RecordError($"Could not remove '{member.Sandbox.Name}' of pool '{Name}' (PID 1 ends it at its idle deadline): {SandboxException.FromUnexpected(e).Message}"); }
         }
 
-        static async Task RemoveWriterQuietlyAsync(SandboxManager manager, DeadlineWriter writer)
+        static async Task RemoveWriterQuietlyAsync(SandboxDeadlines deadlines, DeadlineWriter writer)
         {
-            try { await manager.Deadlines.RemoveWriterAsync(writer).ConfigureAwait(false); }
+            try { await deadlines.RemoveWriterAsync(writer).ConfigureAwait(false); }
             catch (Exception) { /* labelled as the module's helper: a sweep removes it once its sandbox is gone */ }
         }
 

@@ -68,6 +68,21 @@ namespace Sandbox.Lifecycle
 
         public static bool IsWaitingHere(string id) => All.Any(p => p.IsWaiting(id));
 
+        /// <summary>
+        /// A pool member waits without a deadline file; taking it writes one. So the file tells another process whether a
+        /// member still waits, and holds the deadline of one that was taken (its labels hold the pool's idle deadline).
+        /// </summary>
+        public static async Task MarkMembersAsync(IEnumerable<Sandbox> sandboxes, Func<Sandbox, Task<SandboxDeadlines>> deadlinesOf, CancellationToken cancel)
+        {
+            await Task.WhenAll(sandboxes.Where(s => s.Pool != null && s.EngineState == "running").Select(async sandbox =>
+            {
+                if (IsWaitingHere(sandbox.Id)) { sandbox.InPool = true; return; }
+                if (SandboxDeadlines.IsMovedHere(sandbox.Id)) return;
+                var read = await (await deadlinesOf(sandbox).ConfigureAwait(false)).RefreshAsync(sandbox, cancel).ConfigureAwait(false);
+                if (read.State == DeadlineFileState.Absent) sandbox.InPool = true;
+            })).ConfigureAwait(false);
+        }
+
         public static void Forget(string id)
         {
             foreach (var pool in All) pool.Forget(id);

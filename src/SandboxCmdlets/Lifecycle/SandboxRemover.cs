@@ -37,9 +37,7 @@ namespace Sandbox.Lifecycle
 
         public async Task<bool> RemoveAsync(string id, string? deadlineVolume, CancellationToken cancel, Sandbox? sandbox = null)
         {
-            Endpoints.Ssh.PortTunnels.Close(id);
-            SandboxPools.Forget(id);
-            Sessions.SandboxSessions.CloseFor(id);
+            BeforeRemoval(id);
             bool removed;
             try
             {
@@ -71,12 +69,25 @@ namespace Sandbox.Lifecycle
             }
             catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
 
-            // Only once it is gone: a removal that failed keeps its place in the cleanup engine.
+            AfterRemoval(id);
+            if (deadlineVolume != null) await RemoveVolumeAsync(deadlineVolume).ConfigureAwait(false);
+            return removed;
+        }
+
+        /// <summary>What this process holds for a sandbox that is being removed: its tunnels, its place in a pool, its sessions.</summary>
+        internal static void BeforeRemoval(string id)
+        {
+            Endpoints.Ssh.PortTunnels.Close(id);
+            SandboxPools.Forget(id);
+            Sessions.SandboxSessions.CloseFor(id);
+        }
+
+        /// <summary>Only once it is gone: a removal that failed keeps its place in the cleanup engine.</summary>
+        internal static void AfterRemoval(string id)
+        {
             SandboxDeadlines.Forget(id);
             if (CleanupEngine.IsCreated) CleanupEngine.Instance.Untrack(id);
             MarkRemoved(id);
-            if (deadlineVolume != null) await RemoveVolumeAsync(deadlineVolume).ConfigureAwait(false);
-            return removed;
         }
 
         /// <summary>For a create that failed: removes what it made, and never hides the create's own error.</summary>
@@ -97,7 +108,7 @@ namespace Sandbox.Lifecycle
             }
         }
 
-        async Task RemoveVolumeAsync(string name)
+        internal async Task RemoveVolumeAsync(string name)
         {
             // An auto-removed container can still hold its volume for a moment.
             for (var attempt = 0; attempt < 10; attempt++)

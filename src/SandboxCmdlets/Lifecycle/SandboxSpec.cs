@@ -39,6 +39,8 @@ namespace Sandbox.Lifecycle
         public string? User { get; set; }
         /// <summary>A read-only root file system; /workspace and /tmp stay writable.</summary>
         public bool ReadOnlyRoot { get; set; }
+        /// <summary>On a cluster: swarm placement constraints (node.labels.gpu==true, node.hostname!=a); all must hold.</summary>
+        public IList<string> PlacementConstraints { get; set; } = new List<string>();
         /// <summary>The warm pool this sandbox waits in until New-Sandbox takes it; null for an ordinary sandbox.</summary>
         public string? Pool { get; set; }
 

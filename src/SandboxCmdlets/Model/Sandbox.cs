@@ -63,7 +63,21 @@ namespace Sandbox
         public bool InPool { get; internal set; }
         public IReadOnlyDictionary<string, string> Labels { get; internal set; } = new Dictionary<string, string>();
 
+        /// <summary>The swarm manager the sandbox was placed through (New-Sandbox -Cluster); null for a sandbox of one engine.</summary>
+        public string? Cluster { get; internal set; }
+        /// <summary>On a cluster: the service that is the sandbox (its one task's container is <see cref="Id"/>).</summary>
+        public string? ServiceId { get; internal set; }
+        /// <summary>On a cluster: the name of the node that runs the sandbox (<see cref="DockerHost"/> is that node's engine).</summary>
+        public string? Node { get; internal set; }
+        /// <summary>On a cluster: the node's address, where its published ports are.</summary>
+        public string? NodeAddress { get; internal set; }
+        /// <summary>On a cluster: the swarm's word for the task (pending, running, complete, failed, ...).</summary>
+        public string? TaskState { get; internal set; }
+
+        /// <summary>The engine that runs the sandbox's processes (on a cluster, its node's).</summary>
         internal Endpoints.DockerEndpoint? Endpoint { get; set; }
+        /// <summary>The swarm manager's endpoint, for a sandbox on a cluster.</summary>
+        internal Endpoints.DockerEndpoint? ClusterEndpoint { get; set; }
         /// <summary>Set on the copy of a sandbox that stands for a session piped into -Sandbox; see SessionToSandboxAttribute.</summary>
         internal SandboxSession? ViaSession { get; private set; }
 
