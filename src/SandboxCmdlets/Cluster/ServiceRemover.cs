@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
@@ -11,15 +10,12 @@ namespace Sandbox.Cluster
 {
     /// <summary>
     /// How a cluster sandbox is removed, in the steps of <see cref="SandboxRemover"/>: this process lets go of it, the
-    /// manager removes its service (the node then stops and removes the task's container), and once the container is gone
-    /// the node's engine removes its deadline volume. A lost sandbox's node is down: its container goes when the node
-    /// returns and learns that the task is gone.
+    /// manager removes its service (so that the swarm never starts it again), then the node's engine removes the task's
+    /// container and deadline volume as it would any sandbox's. A lost sandbox's node is down: its container goes when the
+    /// node returns and its agent learns that the task is gone.
     /// </summary>
     sealed class ServiceRemover
     {
-        /// <summary>The node stops the task within its stop grace (a second); more only on a busy node.</summary>
-        static readonly TimeSpan ContainerGoneWait = TimeSpan.FromSeconds(15);
-
         readonly SwarmBackend _cluster;
 
         public ServiceRemover(SwarmBackend cluster) => _cluster = cluster;
@@ -47,23 +43,19 @@ namespace Sandbox.Cluster
             return removed;
         }
 
-        /// <summary>Removed means gone: waits for the node to remove the container, then removes the deadline volume.</summary>
+        /// <summary>
+        /// Removed means gone: the node's engine removes the container at once (the swarm's agent would first wait out the stop
+        /// grace), and its deadline volume, in the single-engine way.
+        /// </summary>
         static async Task RemoveFromNodeAsync(Sandbox sandbox, DockerEndpoint node)
         {
             try
             {
                 var manager = await SandboxManager.ConnectAsync(node, CancellationToken.None).ConfigureAwait(false);
-                var clock = Stopwatch.StartNew();
-                while (clock.Elapsed < ContainerGoneWait)
-                {
-                    try { await manager.Engine.Client.Containers.InspectContainerAsync(sandbox.Id, CancellationToken.None).ConfigureAwait(false); }
-                    catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { break; }
-                    await Task.Delay(50).ConfigureAwait(false);
-                }
-                if (sandbox.Labels.TryGetValue(SandboxLabels.DeadlineVolume, out var volume))
-                    await manager.Remover.RemoveVolumeAsync(volume).ConfigureAwait(false);
+                sandbox.Labels.TryGetValue(SandboxLabels.DeadlineVolume, out var volume);
+                await manager.Remover.RemoveAsync(sandbox.Id, volume, CancellationToken.None, sandbox).ConfigureAwait(false);
             }
-            catch (Exception) { /* the node is unreachable now: the service is gone, and the node's next prune takes the volume */ }
+            catch (Exception) { /* the node is unreachable now: the service is gone, so its agent removes the container when it can, and the node's next prune the volume */ }
         }
     }
 }

@@ -81,7 +81,7 @@ namespace Sandbox.Commands
                 throw new SandboxException("KernelLanguageNotSupported", SandboxErrorKind.InvalidArgument,
                     $"A session keeps code state for python and node only, not for '{_language.Name}'.", _language.Name,
                     "Run this language without -Session (each call then starts afresh), or use python or node.");
-            var given = new[] { nameof(ArgumentList), nameof(WorkingDirectory), nameof(Environment), nameof(User), nameof(StandardInput), nameof(StandardInputPath), nameof(AsJob), nameof(DockerHost), nameof(Credential), nameof(SshKeyPath) };
+            var given = new[] { nameof(ArgumentList), nameof(WorkingDirectory), nameof(Environment), nameof(User), nameof(StandardInput), nameof(StandardInputPath), nameof(AsJob), nameof(DockerHost), nameof(Cluster), nameof(NodeEndpoint), nameof(Credential), nameof(SshKeyPath) };
             foreach (var name in given)
                 if (MyInvocation.BoundParameters.ContainsKey(name))
                     throw new SandboxException("ParameterNotForSession", SandboxErrorKind.InvalidArgument,
@@ -203,7 +203,7 @@ namespace Sandbox.Commands
             ISandboxBackend manager;
             try
             {
-                var endpoint = ResolveEndpoint(DockerHost);
+                var endpoint = ResolvePlace(DockerHost, Cluster, NodeEndpoint);
                 manager = Connect(endpoint);
                 var limits = ResourceLimits.Defaults();
                 limits.Normalize();

@@ -39,7 +39,7 @@ namespace Sandbox.Commands
         static readonly string[] TargetParameters = { "Sandbox", "Id", "Name", "ProjectId", "Session" };
 
         /// <summary>What a command in a session cannot take: the session's shell already decides them, or they need an exec of their own.</summary>
-        static readonly string[] NotForSessions = { "ArgumentList", "WorkingDirectory", "Environment", "User", "StandardInput", "StandardInputPath", "AsJob", "DockerHost", "Credential", "SshKeyPath" };
+        static readonly string[] NotForSessions = { "ArgumentList", "WorkingDirectory", "Environment", "User", "StandardInput", "StandardInputPath", "AsJob", "DockerHost", "Cluster", "NodeEndpoint", "Credential", "SshKeyPath" };
 
         /// <summary>The sandbox is named on the command line and objects are piped in: they are the command's stdin.</summary>
         bool _pipelineIsInput;

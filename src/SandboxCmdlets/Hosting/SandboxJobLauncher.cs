@@ -106,6 +106,7 @@ namespace Sandbox.Hosting
         string EngineOf()
         {
             if (_commandLine.TryGetValue("DockerHost", out var host) && host != null) return host.ToString()!;
+            if (_commandLine.TryGetValue("Cluster", out var cluster) && cluster != null) return "cluster " + cluster;
             var engines = _input.Select(i => (i is PSObject pso ? pso.BaseObject : i) as Sandbox).Where(s => s != null).Select(s => s!.DockerHost).Distinct().ToList();
             return engines.Count > 0 ? string.Join(", ", engines) : "default engine";
         }
