@@ -165,7 +165,7 @@ namespace Sandbox.Commands
             }
 
             var target = spec.Name ?? (spec.ProjectId != null ? $"project '{spec.ProjectId}'" : "new sandbox");
-            if (!ShouldProcess($"{target} from {ImageShown(spec)} on {endpoint.Host}", "Create sandbox")) return null;
+            if (!ShouldProcess($"{target} from {ImageShown(spec)} on {(endpoint.IsCluster ? "cluster " : "")}{endpoint.Host}", "Create sandbox")) return null;
             if (Build && !BuildImage(spec, manager)) return null;
 
             var pull = new PullProgressView(this);

@@ -97,7 +97,7 @@ namespace Sandbox.Commands
             }
             catch (SandboxException e) { WriteSandboxError(e); return; }
 
-            if (!ShouldProcess($"pool '{Name}' of {Size} sandboxes from image {template.Image} on {endpoint.Host}", "Start sandbox pool")) return;
+            if (!ShouldProcess($"pool '{Name}' of {Size} sandboxes from image {template.Image} on {(endpoint.IsCluster ? "cluster " : "")}{endpoint.Host}", "Start sandbox pool")) return;
 
             SandboxPool pool;
             try

@@ -51,6 +51,8 @@ namespace Sandbox.Lifecycle
         public string Image => _template.Image;
         public int Size { get; }
         public string DockerHost => Endpoint.Host;
+        /// <summary>The swarm manager the pool's members are placed through; null for a pool on one engine.</summary>
+        public string? Cluster => Endpoint.IsCluster ? Endpoint.Host : null;
         public TimeSpan IdleTimeout { get; }
         public int Ready { get { lock (_gate) return _waiting.Count; } }
         public int Filling { get { lock (_gate) return _filling; } }
