@@ -71,17 +71,24 @@ in_node_cgroup() {
   [[ "${line#*:pids:}" == "/$(node_cgroup "$node")" || "${line#*:pids:}" == "/$(node_cgroup "$node")/"* ]]
 }
 
+# True when <pid> runs as <comm> (a zombie does not: pid 1 here may reap a killed daemon only a while later).
+alive_as() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ "$stat" == *") "[^Z]* && "$(cat "/proc/$1/comm" 2>/dev/null)" == "$2" ]]
+}
+
 # Prints the pid of <node>'s dockerd when it runs.
 dockerd_pid() {
   local node=$1 pid
   pid=$(cat "$(node_pidfile "$node")" 2>/dev/null) || return 1
-  [[ "$(cat /proc/"$pid"/comm 2>/dev/null)" == dockerd ]] && in_node_cgroup "$pid" "$node" && echo "$pid"
+  alive_as "$pid" dockerd && in_node_cgroup "$pid" "$node" && echo "$pid"
 }
 
 containerd_pid() {
   local node=$1 pid
   pid=$(cat "$RUN/$node/exec/containerd/containerd.pid" 2>/dev/null) || return 1
-  [[ "$(cat /proc/"$pid"/comm 2>/dev/null)" == containerd ]] && in_node_cgroup "$pid" "$node" && echo "$pid"
+  alive_as "$pid" containerd && in_node_cgroup "$pid" "$node" && echo "$pid"
 }
 
 # Every pid in <node>'s pids cgroup tree (daemons, shims, containers).
@@ -200,7 +207,8 @@ start_dockerd() {
   cat >"$SWARM/$node/daemon.json" <<EOF
 { "deprecated-key-path": "$SWARM/$node/key.json" }
 EOF
-  rm -f "$(node_pidfile "$node")" "$(node_sock "$node")"
+  # dockerd would wait for a containerd it finds in this pidfile, and a killed one may linger as a zombie.
+  rm -f "$(node_pidfile "$node")" "$(node_sock "$node")" "$RUN/$node/exec/containerd/containerd.pid"
   local args=(
     --config-file "$SWARM/$node/daemon.json"
     --data-root "$SWARM/$node/data" --exec-root "$RUN/$node/exec" --pidfile "$(node_pidfile "$node")"
@@ -215,7 +223,7 @@ EOF
   # so containerd and the shims it starts are found there too.
   DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid nsenter --net="/run/netns/$ns" unshare --uts -- \
     sh -c 'hostname "$1" && echo $$ >"$2/cgroup.procs" && shift 2 && exec dockerd "$@"' \
-    sh "$(node_host "$node")" "$cg" "${args[@]}" >>"$(node_log "$node")" 2>&1 </dev/null &
+    sh "$(node_host "$node")" "$cg" "${args[@]}" >>"$(node_log "$node")" 2>&1 </dev/null 9>&- &
   log "started dockerd for $node (pid $!, log $(node_log "$node"))"
 }
 
@@ -448,6 +456,11 @@ stop_all() {
 }
 
 need_root
+if [[ "${1:-}" != --check && "${1:-}" != -h && "${1:-}" != --help ]]; then
+  # One at a time (two test processes may ask for the swarm at once); the lock is dropped when this shell exits.
+  exec 9>/run/sandbox-swarm.lock
+  flock -w 120 9 || die "another Start-TestSwarm.sh holds /run/sandbox-swarm.lock"
+fi
 case "${1:-}" in
   "") bring_up ;;
   --kill-node) is_node "${2:-}" || die "usage: $0 --kill-node <${NODES[*]}>"; kill_node "$2" ;;
