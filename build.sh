@@ -24,8 +24,10 @@ SUDO=""
 # docker-registry: a local registry on 127.0.0.1:5000 for pull tests; python3-docker: reference checks;
 # iptables: dockerd's bridge networking; curl: readiness checks; openssl: TLS material for the tcp:// tests;
 # socat: a killable proxy in front of the engine socket for the engine-fault tests; tmux: a real terminal for the
-# Enter-Sandbox tests (keys sent, screen read).
-APT_PACKAGES=(docker.io docker-registry openssh-server busybox-static debootstrap python3-docker iptables curl openssl socat tmux)
+# Enter-Sandbox tests (keys sent, screen read); iproute2/util-linux: ip, nsenter, unshare for the test swarm's
+# network namespaces (tests/setup/Start-TestSwarm.sh).
+APT_PACKAGES=(docker.io docker-registry openssh-server busybox-static debootstrap python3-docker iptables curl openssl socat tmux
+  iproute2 util-linux)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
