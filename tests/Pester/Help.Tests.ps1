@@ -4,7 +4,9 @@
 # cmdlet's, about_Sandbox is there, and every example in docs/en-US runs as written, in a pwsh of its own, and cleans
 # up after itself. Examples that name remote hosts (*.example.com) run against the test engines instead: ssh:// hosts
 # become the test sshd, tcp:// hosts the TLS listener; the ~/.ssh keys and ~/.docker/<name> certificate folders they
-# name exist in the example's home as copies of the test material; Get-Credential answers with the test user.
+# name exist in the example's home as copies of the test material; Get-Credential answers with the test user. The
+# swarm of the docs (tcp://swarm-manager.example.com:2376, nodes swarm-node1..3) is the test swarm
+# (SANDBOX_TEST_SWARM_*), and such examples must leave no service behind on it either.
 
 BeforeDiscovery {
     Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
