@@ -4,7 +4,9 @@
 # cmdlet's, about_Sandbox is there, and every example in docs/en-US runs as written, in a pwsh of its own, and cleans
 # up after itself. Examples that name remote hosts (*.example.com) run against the test engines instead: ssh:// hosts
 # become the test sshd, tcp:// hosts the TLS listener; the ~/.ssh keys and ~/.docker/<name> certificate folders they
-# name exist in the example's home as copies of the test material; Get-Credential answers with the test user.
+# name exist in the example's home as copies of the test material; Get-Credential answers with the test user. The
+# swarm of the docs (tcp://swarm-manager.example.com:2376, nodes swarm-node1..3) is the test swarm
+# (SANDBOX_TEST_SWARM_*), and such examples must leave no service behind on it either.
 
 BeforeDiscovery {
     Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
@@ -88,6 +90,17 @@ BeforeAll {
 
         # Remote hosts of the docs become the test endpoints.
         $script = $Example.Code
+        # The swarm of the docs (manager tcp://swarm-manager.example.com:2376, nodes swarm-node1..3) is the test swarm,
+        # reached with its TLS material, as the user's environment would have it.
+        $usesSwarm = $script -match 'swarm-manager\.example\.com'
+        if ($usesSwarm) {
+            if (-not $env:SANDBOX_TEST_SWARM_MANAGER -or -not $env:SANDBOX_TEST_SWARM_CERT_PATH) {
+                throw "$($Example.Page) $($Example.Title) runs on the test swarm, but SANDBOX_TEST_SWARM_MANAGER and SANDBOX_TEST_SWARM_CERT_PATH are not set: build.ps1 TestSwarm sets them."
+            }
+            $script = [regex]::Replace($script, 'tcp://swarm-manager\.example\.com(?::\d+)?', $env:SANDBOX_TEST_SWARM_MANAGER)
+            $testNodes = @(if ($env:SANDBOX_TEST_SWARM_NODES) { $env:SANDBOX_TEST_SWARM_NODES -split ',' } else { 'sandbox-node1', 'sandbox-node2', 'sandbox-node3' })
+            $script = [regex]::Replace($script, '\bswarm-node(?<n>[1-3])\b', { param($m) $testNodes[[int]$m.Groups['n'].Value - 1].Trim() })
+        }
         $script = [regex]::Replace($script, 'ssh://(?:[\w.-]+@)?[\w.-]+\.example\.com(?::\d+)?', $remote.SshHost)
         $script = [regex]::Replace($script, 'tcp://[\w.-]+\.example\.com(?::\d+)?', $remote.TlsHost)
 
@@ -99,7 +112,8 @@ BeforeAll {
         }
         foreach ($m in [regex]::Matches($script, '\.docker[/\\](?<name>[\w.-]+)')) {
             $folder = Join-Path $home_ ".docker/$($m.Groups['name'].Value)"
-            if (-not (Test-Path -LiteralPath $folder)) { Copy-Item -LiteralPath (Get-TestTlsCertPath) -Destination $folder -Recurse }
+            $certificates = if ($usesSwarm) { $env:SANDBOX_TEST_SWARM_CERT_PATH } else { Get-TestTlsCertPath }
+            if (-not (Test-Path -LiteralPath $folder)) { Copy-Item -LiteralPath $certificates -Destination $folder -Recurse }
         }
 
         $exampleFile = Join-Path $root 'example.ps1'
@@ -144,12 +158,21 @@ $__sbxResult | ConvertTo-Json -Depth 3 | Set-Content -LiteralPath $ResultFile
         $start.Environment['HOME'] = $home_
         $start.Environment['TMPDIR'] = $temp.FullName
         $start.Environment['SANDBOX_IMAGE'] = Get-TestImage
-        foreach ($name in 'DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CONTEXT', 'DOCKER_CONFIG') { $null = $start.Environment.Remove($name) }
+        foreach ($name in 'DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'SANDBOX_CLUSTER', 'SANDBOX_CLUSTER_NODES') { $null = $start.Environment.Remove($name) }
+        if ($usesSwarm) { $start.Environment['DOCKER_TLS_VERIFY'] = '1'; $start.Environment['DOCKER_CERT_PATH'] = $env:SANDBOX_TEST_SWARM_CERT_PATH }
         $child = [System.Diagnostics.Process]::Start($start)
         [pscustomobject]@{
-            Root = $root; Work = $work; Temp = $temp; ExampleFile = $exampleFile; ResultFile = $resultFile
+            Root = $root; Work = $work; Temp = $temp; ExampleFile = $exampleFile; ResultFile = $resultFile; UsesSwarm = $usesSwarm
             Process = $child; Stdout = $child.StandardOutput.ReadToEndAsync(); Stderr = $child.StandardError.ReadToEndAsync()
         }
+    }
+
+    # The services (cluster sandboxes) that an example's pwsh made on the test swarm: the module labels them as it
+    # labels containers.
+    function Get-SwarmLeftover([string] $Owner) {
+        $certs = $env:SANDBOX_TEST_SWARM_CERT_PATH
+        @(docker -H $env:SANDBOX_TEST_SWARM_MANAGER --tlsverify --tlscacert (Join-Path $certs 'ca.pem') --tlscert (Join-Path $certs 'cert.pem') --tlskey (Join-Path $certs 'key.pem') `
+                service ls -q --filter 'label=io.sandbox.managed=true' --filter "label=io.sandbox.owner=$Owner")
     }
 
     function Get-ExampleRun([hashtable[]] $All, [int] $Index) {
@@ -249,6 +272,14 @@ Describe 'Help: <Page> <Title> runs as written' -ForEach $examples {
             $childPid = (Get-Content -Raw -LiteralPath $resultFile | ConvertFrom-Json).Pid
             $left = docker ps -aq --filter 'label=io.sandbox.managed=true' --filter "label=io.sandbox.owner=$([Environment]::MachineName):$childPid"
             if ($left) { docker rm -f @left *> $null }
+            if ($run.UsesSwarm) {
+                $certs = $env:SANDBOX_TEST_SWARM_CERT_PATH
+                $services = Get-SwarmLeftover "$([Environment]::MachineName):$childPid"
+                if ($services) {
+                    docker -H $env:SANDBOX_TEST_SWARM_MANAGER --tlsverify --tlscacert (Join-Path $certs 'ca.pem') --tlscert (Join-Path $certs 'cert.pem') --tlskey (Join-Path $certs 'key.pem') `
+                        service rm @services *> $null
+                }
+            }
         }
         # Images an example built with -Build from its own folders.
         foreach ($id in @(docker image ls -q --no-trunc --filter 'label=io.sandbox.build=true' | Sort-Object -Unique)) {
@@ -273,6 +304,7 @@ Describe 'Help: <Page> <Title> runs as written' -ForEach $examples {
         $owner = "$([Environment]::MachineName):$($result.Pid)"
         $leftOver = { @(docker ps -aq --filter 'label=io.sandbox.managed=true' --filter "label=io.sandbox.owner=$owner") }
         Wait-Until -TimeoutSec 10 { (& $leftOver).Count -eq 0 } | Should -BeTrue -Because "the example stops the sandboxes it makes:$transcript"
+        if ($run.UsesSwarm) { Get-SwarmLeftover $owner | Should -BeNullOrEmpty -Because "the example stops the sandboxes it makes on the swarm:$transcript" }
         $files = @(Get-ChildItem -LiteralPath $work.FullName, $temp.FullName -Recurse -File -Force |
                 Where-Object Name -NotMatch '^(dotnet-diagnostic-|clr-debug-pipe-|CoreFxPipe_)')
         $files.FullName | Should -BeNullOrEmpty -Because "the example removes the files it makes:$transcript"
