@@ -19,11 +19,11 @@ BeforeDiscovery {
 
 Describe 'Cluster' -Skip:$SwarmMissing {
     BeforeAll {
+        Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+        Initialize-SandboxTest -Area 'cluster'
         if (-not $env:SANDBOX_TEST_SWARM_MANAGER) {
             throw 'CI is true but SANDBOX_TEST_SWARM_MANAGER is not set: build.ps1 TestSwarm must start the test swarm before the cluster tests.'
         }
-        Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
-        Initialize-SandboxTest -Area 'cluster'
 
         $manager = $env:SANDBOX_TEST_SWARM_MANAGER
         $nodeNames = @(if ($env:SANDBOX_TEST_SWARM_NODES) { $env:SANDBOX_TEST_SWARM_NODES -split ',' } else { 'sandbox-node1', 'sandbox-node2', 'sandbox-node3' })
@@ -49,7 +49,9 @@ Describe 'Cluster' -Skip:$SwarmMissing {
         }
 
         function Get-TestService {
-            # This file's services on the swarm (module-labelled, named with the prefix or owned by this process): Id, Name, Labels.
+            # This run's services on the swarm (module-labelled, named with the prefix or owned by this process): Id, Name, Labels.
+            # -AnyRun: also those an earlier run of this file left (its names and pool names start with sbt-cluster-).
+            param([switch] $AnyRun)
             $ids = @(Invoke-NodeDocker node1 service ls -q --filter label=io.sandbox.managed=true 2>$null | Where-Object { $_ })
             if (-not $ids.Count) { return }
             foreach ($line in (Invoke-NodeDocker node1 service inspect --format '{{.ID}}|{{.Spec.Name}}|{{json .Spec.Labels}}' @ids 2>$null)) {
@@ -57,21 +59,24 @@ Describe 'Cluster' -Skip:$SwarmMissing {
                 $id, $name, $json = $line -split '\|', 3
                 $labels = $json | ConvertFrom-Json
                 $owner = $labels.PSObject.Properties['io.sandbox.owner']
-                if ($name -like "$prefix*" -or ($owner -and $owner.Value -like "*:$PID")) { [pscustomobject]@{ Id = $id; Name = $name; Labels = $labels } }
+                $pool = $labels.PSObject.Properties['io.sandbox.pool']
+                $earlier = $AnyRun -and ($name -like 'sbt-cluster-*' -or ($pool -and $pool.Value -like 'sbt-cluster-*'))
+                if ($name -like "$prefix*" -or ($owner -and $owner.Value -like "*:$PID") -or $earlier) { [pscustomobject]@{ Id = $id; Name = $name; Labels = $labels } }
             }
         }
 
         function Remove-ClusterTestService {
+            param([switch] $AnyRun)
             # Pools first (they would refill), then every service of this file; then waits until their containers are gone
             # from the nodes that are up (the reserved capacity is free again), so that the next test places on empty nodes.
             Get-SandboxPool -Name "$prefix*" -ErrorAction SilentlyContinue | Stop-SandboxPool -Confirm:$false -ErrorAction SilentlyContinue
-            $ids = @(Get-TestService | ForEach-Object Id)
+            $ids = @(Get-TestService -AnyRun:$AnyRun | ForEach-Object Id)
             if (-not $ids.Count) { return }
             Invoke-NodeDocker node1 service rm @ids *> $null
             $up = @(Invoke-NodeDocker node1 node ls --format '{{.Hostname}}|{{.Status}}' 2>$null | Where-Object { $_ -like '*|Ready' } | ForEach-Object { ($_ -split '\|')[0] })
             $null = Wait-Until -TimeoutSec 20 {
                 $left = foreach ($node in $up) { Invoke-NodeDocker $node ps -a --filter label=io.sandbox.managed=true --format '{{.Label "com.docker.swarm.service.id"}}' 2>$null }
-                -not @(Get-TestService).Count -and -not @($left | Where-Object { $_ -in $ids }).Count
+                -not @(Get-TestService -AnyRun:$AnyRun).Count -and -not @($left | Where-Object { $_ -in $ids }).Count
             }
         }
 
@@ -114,7 +119,7 @@ Describe 'Cluster' -Skip:$SwarmMissing {
 
         $down = @(Invoke-NodeDocker node1 node ls --format '{{.Hostname}} {{.Status}}' | Where-Object { $_ -notmatch ' Ready$' })
         if ($down.Count) { throw "The test swarm is not whole: $($down -join '; '). Start it with: bash $swarmScript" }
-        Remove-ClusterTestService
+        Remove-ClusterTestService -AnyRun
     }
 
     AfterAll {
@@ -320,7 +325,9 @@ Describe 'Cluster' -Skip:$SwarmMissing {
             $extended = [datetime]::UtcNow.AddSeconds(30)
             Wait-Until { Get-DieEvent $sandbox.Id } -Deadline $first.AddSeconds(3) | Should -BeFalse -Because 'the extended sandbox must outlive its first deadline'
             $sandbox | Invoke-SandboxCommand 'echo alive' | Should -Be 'alive'
-            (Get-Sandbox -Cluster $manager -Name $sandbox.Name).State | Should -Be 'running'
+            $listed = Get-Sandbox -Cluster $manager -Name $sandbox.Name
+            $listed.State | Should -Be 'running'
+            [math]::Abs(($listed.ExpiresAt.ToUniversalTime() - $extended).TotalSeconds) | Should -BeLessThan 2 -Because 'Get-Sandbox reads the moved deadline from the node'
 
             $beforeShortening = [datetime]::UtcNow
             $sandbox | Set-Sandbox -Timeout 2 -Confirm:$false
@@ -346,7 +353,7 @@ Describe 'Cluster' -Skip:$SwarmMissing {
             $launch = 'P=$PPID; S=$$; sh -c ''while kill -0 ''$S'' 2>/dev/null || { [ ''$P'' -gt 1 ] && kill -0 ''$P'' 2>/dev/null; }; do sleep 0.05; done; exec sh -c "$ATTACK"'' >/dev/null 2>&1 </dev/null &'
             $hostile = foreach ($case in $cases) {
                 $node = $nodeNames[1 + [array]::IndexOf(@($cases), $case) % 2]
-                $sandbox = New-Sandbox -Cluster $manager -Name (New-TestName $case.Attack) -Timeout 12 -PlacementConstraint "node.hostname==$node" -ErrorAction Stop
+                $sandbox = New-Sandbox -Cluster $manager -Name (New-TestName $case.Attack) -Timeout 10 -PlacementConstraint "node.hostname==$node" -ErrorAction Stop
                 $null = $sandbox | Invoke-SandboxCommand -Environment @{ ATTACK = $attacks[$case.Attack] } -Command $launch
                 [pscustomobject]@{ Case = $case.Key; Attack = $case.Attack; Sandbox = $sandbox }
             }
@@ -384,6 +391,8 @@ Describe 'Cluster' -Skip:$SwarmMissing {
     }
 
     Context 'Capacity: what no node can take is refused in bounded time, and nothing is left' {
+        AfterAll { Remove-ClusterTestService }
+
         It 'refuses <What> with <ErrorId> within <Bound> s and leaves no service' -ForEach @(
             @{ What = '-Cpus 3 (every node has 2)'; Options = @{ Cpus = 3 }; ErrorId = 'NoNodeForSandbox'; Bound = 20 }
             @{ What = "-PlacementConstraint 'node.hostname==nope'"; Options = @{ PlacementConstraint = 'node.hostname==nope' }; ErrorId = 'NoNodeForSandbox'; Bound = 20 }
@@ -497,6 +506,8 @@ Describe 'Cluster' -Skip:$SwarmMissing {
     }
 
     Context 'Errors of a wrong target or setting' {
+        AfterAll { Remove-ClusterTestService }
+
         It '-Cluster at an engine that is no swarm manager (<Target>): NotASwarmManager' -ForEach @(
             @{ Target = 'unix:///var/run/docker.sock' }
             @{ Target = 'tcp://127.0.0.1:2376' }
@@ -519,12 +530,12 @@ Describe 'Cluster' -Skip:$SwarmMissing {
     # Last: the others need three nodes.
     Context 'A worker node killed mid-run' {
         BeforeAll {
+            $victimNode = $nodeNames[2]   # (first: AfterAll revives it whatever fails below)
             $hook = Join-Path $TestDrive 'lost.log'
             $onNode = @{}
             foreach ($node in $nodeNames) {
                 $onNode[$node] = New-Sandbox -Cluster $manager -Name (New-TestName 'fault') -PlacementConstraint "node.hostname==$node" -OnKill (New-FileHook $hook) -ErrorAction Stop
             }
-            $victimNode = $nodeNames[2]
             $victim = $onNode[$victimNode]
             $survivors = @($nodeNames | Where-Object { $_ -ne $victimNode } | ForEach-Object { $onNode[$_] })
             $killed = [datetime]::UtcNow
