@@ -4,6 +4,7 @@ using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using Docker.DotNet;
+using Docker.DotNet.Models;
 using Sandbox.Endpoints;
 using Sandbox.Lifecycle;
 
@@ -11,8 +12,8 @@ namespace Sandbox.Cluster
 {
     /// <summary>
     /// How a cluster sandbox is removed, in the steps of <see cref="SandboxRemover"/>: this process lets go of it, the
-    /// manager removes its service (the node then stops and removes the task's container), and once the container is gone
-    /// the node's engine removes its deadline volume. A lost sandbox's node is down: its container goes when the node
+    /// manager removes its service, the node's engine removes the task's container (as the node would, seconds later), and
+    /// once the container is gone the node's engine removes its deadline volume. A lost sandbox's node is down: its container goes when the node
     /// returns and learns that the task is gone.
     /// </summary>
     sealed class ServiceRemover
@@ -53,6 +54,12 @@ namespace Sandbox.Cluster
             try
             {
                 var manager = await SandboxManager.ConnectAsync(node, CancellationToken.None).ConfigureAwait(false);
+                // The node would stop the task itself, but only once the manager's word reaches it (about a second here)
+                // and after the stop grace (another second, since PID 1 ignores SIGTERM): removing the container through
+                // the node's engine ends it at once. Whatever this misses (a conflict with the node's own removal), the wait
+                // below covers.
+                try { await manager.Engine.Client.Containers.RemoveContainerAsync(sandbox.Id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, CancellationToken.None).ConfigureAwait(false); }
+                catch (DockerApiException) { }
                 var clock = Stopwatch.StartNew();
                 while (clock.Elapsed < ContainerGoneWait)
                 {
