@@ -84,6 +84,15 @@ try {
         try { $null = $sb | Invoke-SandboxCommand 'true' } finally { $sb | Stop-Sandbox }
         $sb.Node ?? 'local'
     }
+    # The whole machine's CPU (all processes: the engines, this pwsh, anything else running), to tell whether a round
+    # was bound by the CPU the nodes share. /proc/stat counts in USER_HZ, 100 a second.
+    $cpuTicks = {
+        if (Test-Path /proc/stat) {
+            $ticks = [long[]]((-split (Get-Content /proc/stat -TotalCount 1))[1..8])
+            $all = ($ticks | Measure-Object -Sum).Sum
+            [pscustomobject]@{ Busy = $all - $ticks[3] - $ticks[4]; All = $all }      # less idle and iowait
+        }
+    }
     $measureThroughput = {
         param([string] $Target, [int] $Round)
         $cluster = if ($Target -eq 'cluster') { $manager }
@@ -96,6 +105,7 @@ try {
             $warm = if ($cluster) { "`$null = Get-Sandbox -Cluster '$cluster' -Id none -ErrorAction Ignore" } else { '$null = Get-Sandbox -Id none -ErrorAction Ignore' }
             $jobs = 1..$ClusterThrottle | ForEach-Object { $ps = [powershell]::Create().AddScript($warm); $ps.RunspacePool = $pool; @{ Ps = $ps; Handle = $ps.BeginInvoke() } }
             $jobs | ForEach-Object { $null = $_.Ps.EndInvoke($_.Handle); $_.Ps.Dispose() }
+            $cpuBefore = & $cpuTicks
             $clock = [Diagnostics.Stopwatch]::StartNew()
             $jobs = 1..$ClusterThroughputCount | ForEach-Object {
                 $ps = [powershell]::Create().AddScript($lifecycle).AddArgument($limits).AddArgument($cluster); $ps.RunspacePool = $pool
@@ -108,13 +118,18 @@ try {
                 $job.Ps.Dispose()
             }
             $seconds = $clock.Elapsed.TotalSeconds
+            $cpuAfter = & $cpuTicks
+            $busy = if ($cpuBefore -and $cpuAfter.All -gt $cpuBefore.All) { ($cpuAfter.Busy - $cpuBefore.Busy) / ($cpuAfter.All - $cpuBefore.All) }
             $spread = ($nodes | Group-Object | Sort-Object Name | ForEach-Object { "$($_.Name) $($_.Count)" }) -join ', '
             $row = [pscustomobject]@{
                 Target = $Target; Round = $Round; Sandboxes = $ClusterThroughputCount; Throttle = $ClusterThrottle
-                Seconds = [math]::Round($seconds, 2); PerSecond = [math]::Round($ClusterThroughputCount / $seconds, 2); Failures = $failures.Count; Nodes = $spread
+                Seconds = [math]::Round($seconds, 2); PerSecond = [math]::Round($ClusterThroughputCount / $seconds, 2); Failures = $failures.Count
+                MachineCpuPct = if ($null -ne $busy) { [math]::Round(100 * $busy) }
+                CpuSecondsPerSandbox = if ($null -ne $busy) { [math]::Round(($cpuAfter.Busy - $cpuBefore.Busy) / 100 / $ClusterThroughputCount, 2) }
+                Nodes = $spread
             }
-            Write-Host ("  throughput {0,-10} round {1}: {2} sandboxes ({3} at a time) in {4:N2} s = {5:N2}/s; {6}{7}" -f $Target, $Round, $ClusterThroughputCount,
-                $ClusterThrottle, $seconds, $row.PerSecond, $spread, ($failures.Count ? "; $($failures.Count) failed: $($failures | Select-Object -First 1)" : ''))
+            Write-Host ("  throughput {0,-10} round {1}: {2} sandboxes ({3} at a time) in {4:N2} s = {5:N2}/s; machine CPU {6}% busy, {7} CPU-s a sandbox; {8}{9}" -f $Target, $Round,
+                $ClusterThroughputCount, $ClusterThrottle, $seconds, $row.PerSecond, $row.MachineCpuPct, $row.CpuSecondsPerSandbox, $spread, ($failures.Count ? "; $($failures.Count) failed: $($failures | Select-Object -First 1)" : ''))
             $row
         }
         finally { $pool.Dispose() }

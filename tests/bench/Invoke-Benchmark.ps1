@@ -434,8 +434,10 @@ foreach ($row in $results) {
 $null = $markdown.AppendLine().AppendLine('| parallelism | sandboxes | seconds | sandboxes/s |').AppendLine('|---:|---:|---:|---:|')
 foreach ($row in $throughput) { $null = $markdown.AppendLine("| $($row.Parallelism) | $($row.Sandboxes) | $($row.Seconds) | $($row.PerSecond) |") }
 if ($clusterThroughput) {
-    $null = $markdown.AppendLine().AppendLine('| target | round | sandboxes | at a time | seconds | sandboxes/s | failed | nodes |').AppendLine('|---|---:|---:|---:|---:|---:|---:|---|')
-    foreach ($row in $clusterThroughput) { $null = $markdown.AppendLine("| $($row.Target) | $($row.Round) | $($row.Sandboxes) | $($row.Throttle) | $($row.Seconds) | $($row.PerSecond) | $($row.Failures) | $($row.Nodes) |") }
+    $null = $markdown.AppendLine().AppendLine('| target | round | sandboxes | at a time | seconds | sandboxes/s | failed | machine CPU busy | CPU-s a sandbox | nodes |').AppendLine('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+    foreach ($row in $clusterThroughput) {
+        $null = $markdown.AppendLine("| $($row.Target) | $($row.Round) | $($row.Sandboxes) | $($row.Throttle) | $($row.Seconds) | $($row.PerSecond) | $($row.Failures) | $($row.MachineCpuPct)% | $($row.CpuSecondsPerSandbox) | $($row.Nodes) |")
+    }
     $null = $markdown.AppendLine().AppendLine("Cluster throughput over one engine's (best rounds): $($clusterRatio)x")
 }
 $null = $markdown.AppendLine().AppendLine('| budget | value | result |').AppendLine('|---|---:|---|')
