@@ -24,7 +24,14 @@ param(
     # Sandboxes created, used and stopped for each parallelism of the throughput section.
     [int] $ThroughputCount = 20,
     [int[]] $Parallelism = @(1, 2, 5, 10, 20),
-    [int] $CopyMiB = 100
+    [int] $CopyMiB = 100,
+    # The cluster rows (tests/bench/ClusterBenchmark.ps1): sandboxes created, used and stopped on the cluster and on one
+    # engine, so many at a time, in so many alternating rounds.
+    [int] $ClusterThroughputCount = 30,
+    [int] $ClusterThrottle = 10,
+    [int] $ClusterRounds = 2,
+    # Only the cluster rows, printed and not saved: for working on them without the whole run.
+    [switch] $ClusterOnly
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -124,6 +131,14 @@ function Invoke-WithSshHome([scriptblock] $Block) {
 }
 
 Write-Host "Benchmark: $Repeat runs a case after a warm-up; engine $(docker version --format '{{.Server.Version}}'), $([Environment]::ProcessorCount) cores"
+$clusterScript = Join-Path $PSScriptRoot 'ClusterBenchmark.ps1'
+if ($ClusterOnly) {
+    . $clusterScript
+    $results | Format-Table Group, Tool, Name, MedianMs, P10Ms, P90Ms -AutoSize | Out-String -Width 250 | Write-Host
+    $clusterThroughput | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
+    Remove-Item -LiteralPath $scratch -Recurse -Force -ErrorAction Ignore
+    return
+}
 
 # --- create-to-ready: a started container -------------------------------------------------------------------------
 Measure-Group 'create' @(
@@ -335,6 +350,14 @@ $throughput = foreach ($p in $Parallelism) {
     finally { $pool.Dispose() }
 }
 
+# --- the same on a swarm of 3 nodes, against one engine --------------------------------------------------------------
+. $clusterScript
+$clusterSummary = foreach ($target in 'engine', 'cluster') {
+    $rounds = @($clusterThroughput | Where-Object Target -EQ $target)
+    if ($rounds) { [pscustomobject]@{ Target = $target; BestPerSecond = ($rounds.PerSecond | Measure-Object -Maximum).Maximum; Failures = ($rounds.Failures | Measure-Object -Sum).Sum } }
+}
+$clusterRatio = if (@($clusterSummary).Count -eq 2) { [math]::Round($clusterSummary[1].BestPerSecond / $clusterSummary[0].BestPerSecond, 2) }
+
 # --- ratios and budgets -------------------------------------------------------------------------------------------
 function Get-Row([string] $Group, [string] $Tool) { $results | Where-Object { $_.Group -eq $Group -and $_.Tool -eq $Tool } | Select-Object -First 1 }
 foreach ($row in $results | Where-Object Tool -Like 'Sandbox*') {
@@ -381,6 +404,10 @@ $results | Format-Table Group, Tool, Name, MedianMs, P10Ms, P90Ms, MiBps,
 @{ Label = 'vs baseline'; Expression = { $_.Ratios['baseline'] } },
 @{ Label = 'vs Sandbox'; Expression = { if ($_.Tool -ne 'Sandbox') { $_.Ratios['Sandbox'] } } } -AutoSize | Out-String -Width 250 | Write-Host
 $throughput | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
+if ($clusterThroughput) {
+    $clusterThroughput | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
+    Write-Host ("Cluster throughput over one engine's (best rounds): {0}x" -f $clusterRatio)
+}
 $budgets | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
 Write-Host ('Ratios are medians divided (the module''s over the peer''s): below 1 is faster. Whole run {0:N0} s.' -f $benchStarted.Elapsed.TotalSeconds)
 
@@ -392,6 +419,7 @@ $null = New-Item -ItemType Directory -Force -Path (Split-Path $OutFile)
     Repeat     = $Repeat
     Rows       = $results
     Throughput = $throughput
+    Cluster    = [ordered]@{ Throughput = $clusterThroughput; Ratio = $clusterRatio }
     Budgets    = $budgets
 } | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $OutFile
 
@@ -405,6 +433,13 @@ foreach ($row in $results) {
 }
 $null = $markdown.AppendLine().AppendLine('| parallelism | sandboxes | seconds | sandboxes/s |').AppendLine('|---:|---:|---:|---:|')
 foreach ($row in $throughput) { $null = $markdown.AppendLine("| $($row.Parallelism) | $($row.Sandboxes) | $($row.Seconds) | $($row.PerSecond) |") }
+if ($clusterThroughput) {
+    $null = $markdown.AppendLine().AppendLine('| target | round | sandboxes | at a time | seconds | sandboxes/s | failed | machine CPU busy | CPU-s a sandbox | nodes |').AppendLine('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+    foreach ($row in $clusterThroughput) {
+        $null = $markdown.AppendLine("| $($row.Target) | $($row.Round) | $($row.Sandboxes) | $($row.Throttle) | $($row.Seconds) | $($row.PerSecond) | $($row.Failures) | $($row.MachineCpuPct)% | $($row.CpuSecondsPerSandbox) | $($row.Nodes) |")
+    }
+    $null = $markdown.AppendLine().AppendLine("Cluster throughput over one engine's (best rounds): $($clusterRatio)x")
+}
 $null = $markdown.AppendLine().AppendLine('| budget | value | result |').AppendLine('|---|---:|---|')
 foreach ($row in $budgets) { $null = $markdown.AppendLine("| $($row.Budget) | $($row.Value) | $($row.Result) |") }
 $markdownFile = [IO.Path]::ChangeExtension($OutFile, '.md')

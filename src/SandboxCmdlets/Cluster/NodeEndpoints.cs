@@ -31,7 +31,7 @@ namespace Sandbox.Cluster
         public static IReadOnlyDictionary<string, string> Parse(string? text, string source)
         {
             var map = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var item in (text ?? "").Split(new[] { ',', ';' }, StringSplitOptions.RemoveEmptyEntries))
+            foreach (var item in (text ?? "").Split(new[] { ',', ';' }).Select(i => i.Trim()).Where(i => i.Length > 0))
             {
                 var equals = item.IndexOf('=');
                 if (equals <= 0 || equals == item.Length - 1)
