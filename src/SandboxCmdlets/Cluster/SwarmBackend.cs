@@ -94,6 +94,10 @@ namespace Sandbox.Cluster
                 var inspect = await nodeEngine.Client.Containers.InspectContainerAsync(containerId, CancellationToken.None).ConfigureAwait(false);
                 var sandbox = SandboxMapper.FromInspect(inspect, nodeEndpoint.Host);
                 SwarmMapper.Attach(sandbox, serviceId, task, node, nodeEndpoint, Endpoint, serviceName: name);
+                // The deadline counts from the service's creation (as PID 1's does), not from its container's, which the
+                // node makes some hundreds of milliseconds later.
+                var service = await Client.Swarm.InspectServiceAsync(serviceId, CancellationToken.None).ConfigureAwait(false);
+                if (service.CreatedAt is DateTime serviceCreated) SandboxDeadlines.FromEngineCreation(sandbox, serviceCreated.ToUniversalTime());
                 if (nodeEndpoint.Kind == EndpointKind.Ssh && sandbox.Ports.Length > 0)
                     Endpoints.Ssh.PortTunnels.Open(Endpoints.Ssh.SshSession.For(nodeEndpoint), sandbox);
                 return sandbox;

@@ -22,6 +22,7 @@ namespace Sandbox.Cluster
                 SwarmTasks.EngineState(task?.Status?.State, IsLost(task, node)),
                 (service.CreatedAt ?? DateTime.UtcNow).ToUniversalTime(), Labels(service.Spec?.Labels), nodeEndpoint?.Host ?? cluster.Host, ports);
             Attach(sandbox, service.ID, task, node, nodeEndpoint, cluster);
+            if (service.CreatedAt is DateTime created) SandboxDeadlines.FromEngineCreation(sandbox, created.ToUniversalTime());
             return sandbox;
         }
 

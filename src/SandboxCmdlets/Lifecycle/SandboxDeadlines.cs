@@ -50,10 +50,10 @@ namespace Sandbox.Lifecycle
             ForNew(timeoutSec, createdUtc) is DateTime deadline ? deadline + engineClockOffset + GuardGrace : (DateTime?)null;
 
         /// <summary>
-        /// From an inspect the deadline is the engine's creation time plus the timeout, to the millisecond: the label holds
-        /// whole seconds and would let the cleanup engine act up to a second early.
+        /// From the engine's creation time (a container's, or on a swarm its service's) the deadline is that plus the timeout,
+        /// to the millisecond: the label holds whole seconds and would let the cleanup engine act up to a second early.
         /// </summary>
-        internal static void FromInspect(Sandbox sandbox, DateTime engineCreatedUtc)
+        internal static void FromEngineCreation(Sandbox sandbox, DateTime engineCreatedUtc)
         {
             if (sandbox.TimeoutSec > 0 && sandbox.ExpiresAt != null && !MovedHere.ContainsKey(sandbox.Id))
                 sandbox.ExpiresAt = engineCreatedUtc.AddSeconds(sandbox.TimeoutSec);

@@ -21,7 +21,7 @@ namespace Sandbox.Lifecycle
         public static Sandbox FromInspect(ContainerInspectResponse c, string dockerHost)
         {
             var sandbox = FromInspectLabels(c, dockerHost);
-            SandboxDeadlines.FromInspect(sandbox, c.Created.ToUniversalTime());
+            SandboxDeadlines.FromEngineCreation(sandbox, c.Created.ToUniversalTime());
             return sandbox;
         }
 
