@@ -198,6 +198,8 @@ Describe 'Enter-Sandbox in a terminal' {
             Send-Line 'bash' 'echo who-$(id -u)-$(pwd)-${BASH_VERSION:-nobash}'
             Wait-Screen 'bash' '(?m)who-1000-/tmp-nobash\s*$' 'the shell with those settings'
             Send-Line 'bash' 'exit 0'
+            # Keys typed before the prompt is back go to the sandbox's shell, as with docker exec -it: wait for it.
+            Wait-Screen 'bash' '(?m)exit 0\s*\n(.*\n)*PS .*> ' 'the pwsh prompt after exit'
             Send-Line 'bash' '"code=$LASTEXITCODE"'
             Wait-Screen 'bash' '(?m)^code=0\s*$' '$LASTEXITCODE'
         }
