@@ -265,6 +265,15 @@ namespace Sandbox.Cluster
         /// <summary>Each node gets the image itself when a task is placed there; a node that cannot is reported by the create.</summary>
         public Task EnsureImageAsync(string image, ImageOrigin origin, CancellationToken cancel) => Task.CompletedTask;
 
+        /// <summary>An image built on one engine would be on one node only: a cluster's images come from a registry.</summary>
+        public Task<Build.BuildResult> BuildImageAsync(Build.BuildContext context, IProgress<Build.BuildProgress>? progress, CancellationToken cancel) =>
+            throw NotBuildable(Endpoint.Host);
+
+        internal static SandboxException NotBuildable(string cluster) =>
+            new SandboxException("BuildNotOnCluster", SandboxErrorKind.InvalidArgument,
+                "-Build makes an image on one engine, which the other nodes of a cluster would not have.", cluster,
+                "Build the image, push it to a registry every node can pull from (or load it on each node), and give it to -Image.");
+
         public async Task<SandboxDeadlines> DeadlinesAsync(Sandbox sandbox, CancellationToken cancel) =>
             (await SandboxManager.ConnectAsync(NodeOf(sandbox), cancel).ConfigureAwait(false)).Deadlines;
 

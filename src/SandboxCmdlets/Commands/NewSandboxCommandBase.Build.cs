@@ -78,7 +78,7 @@ namespace Sandbox.Commands
             var view = new BuildProgressView(this);
             try
             {
-                var result = Run(c => new ImageBuilder(((SandboxManager)manager).Engine).BuildAsync(context, PipelineProgress<BuildProgress>(view.Show), c));
+                var result = Run(c => manager.BuildImageAsync(context, PipelineProgress<BuildProgress>(view.Show), c));
                 WriteVerbose(result.CacheHit
                     ? $"Image {result.Tag} already exists for these inputs (cache hit); not building it again."
                     : $"Built image {result.Tag} in {result.Elapsed.TotalSeconds:0.0} s.");

@@ -244,10 +244,8 @@ namespace Sandbox.Commands
                     (spec.CodeAccess == SandboxPathAccess.ReadOnly ? ", which leaves it untouched as -PathAccess ReadOnly would, but the copy is writable." : "; changes inside do not come back."));
                 spec.CodeAccess = SandboxPathAccess.Copy;
             }
-            if (endpoint.IsCluster && (Build || BaseImage != null))
-                throw new SandboxException("BuildNotOnCluster", SandboxErrorKind.InvalidArgument,
-                    "-Build makes an image on one engine, which the other nodes of a cluster would not have.", endpoint.Host,
-                    "Build the image, push it to a registry every node can pull from (or load it on each node), and give it to -Image.");
+            // Refused before the folder is read and anything is made (the backend refuses too).
+            if (endpoint.IsCluster && (Build || BaseImage != null)) throw global::Sandbox.Cluster.SwarmBackend.NotBuildable(endpoint.Host);
             if (PlacementConstraint != null && !endpoint.IsCluster)
                 throw new SandboxException("ConstraintWithoutCluster", SandboxErrorKind.InvalidArgument,
                     "-PlacementConstraint chooses among the nodes of a cluster; give -Cluster (or set $env:SANDBOX_CLUSTER) with it.", PlacementConstraint[0]);

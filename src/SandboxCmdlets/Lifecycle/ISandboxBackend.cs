@@ -40,6 +40,9 @@ namespace Sandbox.Lifecycle
         /// <summary>Makes sure the image is where sandboxes start (a pool's first members should not wait for a pull).</summary>
         Task EnsureImageAsync(string image, ImageOrigin origin, CancellationToken cancel);
 
+        /// <summary>Builds a code folder's image where sandboxes start (-Build).</summary>
+        Task<Build.BuildResult> BuildImageAsync(Build.BuildContext context, IProgress<Build.BuildProgress>? progress, CancellationToken cancel);
+
         /// <summary>The deadlines of the engine that runs <paramref name="sandbox"/>.</summary>
         Task<SandboxDeadlines> DeadlinesAsync(Sandbox sandbox, CancellationToken cancel);
 

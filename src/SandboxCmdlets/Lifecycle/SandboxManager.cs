@@ -164,6 +164,9 @@ namespace Sandbox.Lifecycle
         public Task EnsureImageAsync(string image, ImageOrigin origin, CancellationToken cancel) =>
             new ImagePuller(Engine).EnsureAsync(image, null, cancel, origin);
 
+        public Task<Build.BuildResult> BuildImageAsync(Build.BuildContext context, IProgress<Build.BuildProgress>? progress, CancellationToken cancel) =>
+            new Build.ImageBuilder(Engine).BuildAsync(context, progress, cancel);
+
         public Task<SandboxDeadlines> DeadlinesAsync(Sandbox sandbox, CancellationToken cancel) => Task.FromResult(Deadlines);
 
         public Task<DockerEngine> WorkEngineAsync(Sandbox sandbox, CancellationToken cancel) => Task.FromResult(Engine);
