@@ -7,6 +7,9 @@ using Docker.DotNet.Models;
 using Sandbox.Endpoints;
 using Sandbox.Lifecycle;
 
+// The raw-stream overloads are marked obsolete in favour of the IProgress ones, which cannot be stopped promptly (see JsonLineStream).
+#pragma warning disable CS0618
+
 namespace Sandbox.Observe
 {
     /// <summary>The engine's event stream, narrowed to this module's sandboxes (by label, so another process's count too).</summary>
@@ -29,10 +32,10 @@ namespace Sandbox.Observe
                     ["event"] = ActionFilter(),
                 },
             };
-            return engine.Client.System.MonitorEventsAsync(parameters, new DirectProgress<Message>(message =>
+            return JsonLineStream.ReadAsync<Message>(() => engine.Client.System.MonitorEventsAsync(parameters, cancel), message =>
             {
                 if (EventKinds.ToEvent(message, engine.Endpoint.Host) is { } e) onEvent(e);
-            }), cancel);
+            }, cancel);
         }
 
         static IDictionary<string, bool> ActionFilter()

@@ -7,6 +7,9 @@ using Docker.DotNet.Models;
 using Sandbox.Endpoints;
 using Sandbox.Lifecycle;
 
+// The raw-stream overloads are marked obsolete in favour of the IProgress ones, which cannot be stopped promptly (see JsonLineStream).
+#pragma warning disable CS0618
+
 namespace Sandbox.Observe
 {
     /// <summary>Reads a sandbox's resource use from the engine that runs it.</summary>
@@ -19,8 +22,9 @@ namespace Sandbox.Observe
         public static async Task<SandboxStats> ReadOnceAsync(DockerEngine engine, Sandbox sandbox, CancellationToken cancel)
         {
             ContainerStatsResponse? last = null;
-            await Call(sandbox, () => engine.Client.Containers.GetContainerStatsAsync(sandbox.Id, new ContainerStatsParameters { Stream = false },
-                new DirectProgress<ContainerStatsResponse>(r => last = r), cancel)).ConfigureAwait(false);
+            await Call(sandbox, () => JsonLineStream.ReadAsync<ContainerStatsResponse>(
+                () => engine.Client.Containers.GetContainerStatsAsync(sandbox.Id, new ContainerStatsParameters { Stream = false }, cancel),
+                r => last = r, cancel)).ConfigureAwait(false);
             if (last == null) throw SandboxGone.NotFound(sandbox);
             if (last.Read == default)
                 throw new SandboxException("SandboxNotRunning", SandboxErrorKind.InvalidOperation,
@@ -35,13 +39,14 @@ namespace Sandbox.Observe
         public static Task WatchAsync(DockerEngine engine, Sandbox sandbox, Action<SandboxStats> onReading, CancellationToken cancel) =>
             Call(sandbox, async () =>
             {
-                await engine.Client.Containers.GetContainerStatsAsync(sandbox.Id, new ContainerStatsParameters { Stream = true },
-                    new DirectProgress<ContainerStatsResponse>(r =>
+                await JsonLineStream.ReadAsync<ContainerStatsResponse>(
+                    () => engine.Client.Containers.GetContainerStatsAsync(sandbox.Id, new ContainerStatsParameters { Stream = true }, cancel),
+                    r =>
                     {
                         // A container that stopped streams zero readings until it is removed.
                         if (r.Read == default || !StatsCalculator.HasPreviousSample(r)) return;
                         onReading(StatsCalculator.ToStats(r, sandbox));
-                    }), cancel).ConfigureAwait(false);
+                    }, cancel).ConfigureAwait(false);
                 cancel.ThrowIfCancellationRequested();
                 // The engine ends the stream when the container goes.
                 throw SandboxGone.NotFound(sandbox);
