@@ -12,11 +12,17 @@ BeforeAll {
     Initialize-SandboxTest -Area 'stats'
     Assert-TestEndpoint -Name Local, Ssh
 
-    # 40 MiB in tmpfs for memory (anonymous pages, which the used figure keeps); one TCP connection attempt to the
-    # gateway for the network column. The CPU burner is started with docker exec -d: Invoke-SandboxCommand ends what its
-    # command leaves running.
-    $fill = 'head -c 40m /dev/zero > /dev/shm/fill; ' +
-        'wget -q -T 1 -O /dev/null "http://$(ip route | awk ''/default/ {print $3}''):9/" 2>/dev/null; true'
+    # 40 MiB in tmpfs for memory (anonymous pages, which the used figure keeps). The CPU burner is started with docker
+    # exec -d: Invoke-SandboxCommand ends what its command leaves running.
+    $fill = 'head -c 40m /dev/zero > /dev/shm/fill'
+
+    # 20 datagrams of 1000 bytes from this host to the sandbox's address (every test endpoint is this host's dockerd):
+    # received bytes the network column must count.
+    function Send-Datagrams([string] $ContainerId) {
+        $address = docker inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' $ContainerId
+        $udp = [System.Net.Sockets.UdpClient]::new()
+        try { for ($i = 0; $i -lt 20; $i++) { $null = $udp.Send([byte[]]::new(1000), 1000, $address, 9) } } finally { $udp.Dispose() }
+    }
 
     # $Script's first parameter is the module path.
     function Start-StatsWatch([scriptblock] $Script, [object[]] $Arguments) {
@@ -42,6 +48,7 @@ Describe 'Get-SandboxStats on <Name>' -ForEach (Get-TestEndpoints -Name Local, S
         $idleBox = Use-TestEndpoint $endpoint { New-Sandbox -DockerHost $DockerHost -Name (New-TestName "idle-$($endpoint.Name.ToLowerInvariant())") -ErrorAction Stop }
         Use-TestEndpoint $endpoint { $busyBox | Invoke-SandboxCommand $fill | Out-Null }
         docker exec -d $busyBox.Id sh -c 'while :; do :; done'
+        Send-Datagrams $busyBox.Id
     }
 
     It 'reads CPU, memory, pids and network of a busy sandbox as docker stats shows them' {
@@ -65,7 +72,8 @@ Describe 'Get-SandboxStats on <Name>' -ForEach (Get-TestEndpoints -Name Local, S
         $cliUsed = [double](($cli -split ' / ')[0] -replace 'MiB$', '') * 1MB
         [math]::Abs($stats.MemoryUsedBytes - $cliUsed) | Should -BeLessThan 1MB
         $stats.Pids | Should -BeGreaterOrEqual 2
-        $stats.NetworkTxBytes | Should -BeGreaterThan 0
+        $stats.NetworkRxBytes | Should -BeGreaterOrEqual 20000
+        $stats.NetworkTxBytes | Should -BeGreaterOrEqual 0
         $stats.BlockReadBytes | Should -BeGreaterOrEqual 0
         $stats.Time | Should -BeGreaterThan ([datetime]::UtcNow.AddMinutes(-1))
     }

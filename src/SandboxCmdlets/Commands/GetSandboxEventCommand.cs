@@ -20,11 +20,11 @@ namespace Sandbox.Commands
 
         /// <summary>Events from this time on. Default: an hour ago; with -Wait, now (only new events).</summary>
         [Parameter]
-        public DateTime? Since { get; set; }
+        public DateTime Since { get; set; }
 
         /// <summary>Events up to this time. Default: now; with -Wait, none (until Ctrl+C).</summary>
         [Parameter]
-        public DateTime? Until { get; set; }
+        public DateTime Until { get; set; }
 
         /// <summary>Keep streaming new events until Ctrl+C (or -Until).</summary>
         [Parameter]
@@ -53,7 +53,9 @@ namespace Sandbox.Commands
 
         protected override void EndProcessing()
         {
-            if (Since is DateTime s && Until is DateTime u && ToUtc(u) < ToUtc(s))
+            var hasSince = MyInvocation.BoundParameters.ContainsKey(nameof(Since));
+            var hasUntil = MyInvocation.BoundParameters.ContainsKey(nameof(Until));
+            if (hasSince && hasUntil && ToUtc(Until) < ToUtc(Since))
                 ThrowSandboxError(new SandboxException("InvalidTimeRange", SandboxErrorKind.InvalidArgument, "-Until is before -Since: no event can be in between.", Until));
             WildcardPattern[] names;
             try { names = (Name ?? Array.Empty<string>()).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToArray(); }
@@ -71,8 +73,8 @@ namespace Sandbox.Commands
                     var engine = await DockerEngine.ConnectAsync(endpoint, c).ConfigureAwait(false);
                     var offset = await EngineClock.OffsetAsync(engine, c).ConfigureAwait(false);
                     var now = DateTime.UtcNow;
-                    var since = Since is DateTime from ? ToUtc(from) : Wait ? now : now - DefaultWindow;
-                    DateTime? until = Until is DateTime to ? ToUtc(to) : Wait ? (DateTime?)null : now;
+                    var since = hasSince ? ToUtc(Since) : Wait ? now : now - DefaultWindow;
+                    DateTime? until = hasUntil ? ToUtc(Until) : Wait ? (DateTime?)null : now;
                     await EventReader.ReadAsync(engine, since + offset, until + offset, e =>
                     {
                         e.Time -= offset;
