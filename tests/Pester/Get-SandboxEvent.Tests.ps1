@@ -11,7 +11,7 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
     Initialize-SandboxTest -Area 'event'
-    Assert-TestEndpoint -Name Local, Ssh
+    Assert-TestEndpoint
 
     # A Get-SandboxEvent -Wait in a runspace of its own; $Script's first parameter is the module path.
     function Start-EventWatch([scriptblock] $Script, [object[]] $Arguments) {
@@ -34,7 +34,7 @@ AfterAll {
     Complete-SandboxTest
 }
 
-Describe 'Get-SandboxEvent -Wait on <Name>' -ForEach (Get-TestEndpoints -Name Local, Ssh) {
+Describe 'Get-SandboxEvent -Wait on <Name>' -ForEach (Get-TestEndpoints) {
     BeforeAll {
         $endpoint = $_
         $suffix = $endpoint.Name.ToLowerInvariant()
@@ -120,7 +120,7 @@ New-Sandbox -DockerHost 'unix:///var/run/docker.sock' -Name '$name' -Timeout 60 
     }
 }
 
-Describe 'Get-SandboxEvent without -Wait on <Name>' -ForEach (Get-TestEndpoints -Name Local, Ssh) {
+Describe 'Get-SandboxEvent without -Wait on <Name>' -ForEach (Get-TestEndpoints) {
     BeforeAll {
         $endpoint = $_
         $suffix = $endpoint.Name.ToLowerInvariant()

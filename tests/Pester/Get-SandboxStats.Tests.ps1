@@ -10,7 +10,7 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
     Initialize-SandboxTest -Area 'stats'
-    Assert-TestEndpoint -Name Local, Ssh
+    Assert-TestEndpoint
 
     # 40 MiB in tmpfs for memory (anonymous pages, which the used figure keeps). The CPU burner is started with docker
     # exec -d: Invoke-SandboxCommand ends what its command leaves running.
@@ -41,7 +41,7 @@ AfterAll {
     Complete-SandboxTest
 }
 
-Describe 'Get-SandboxStats on <Name>' -ForEach (Get-TestEndpoints -Name Local, Ssh) {
+Describe 'Get-SandboxStats on <Name>' -ForEach (Get-TestEndpoints) {
     BeforeAll {
         $endpoint = $_
         $busyBox = Use-TestEndpoint $endpoint { New-Sandbox -DockerHost $DockerHost -Name (New-TestName "busy-$($endpoint.Name.ToLowerInvariant())") -Memory 256MB -ErrorAction Stop }
@@ -151,5 +151,33 @@ Describe 'Get-SandboxStats view' {
         Get-SandboxStats -Id $stopped -ErrorVariable errors -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $errors[0].FullyQualifiedErrorId | Should -BeLike 'SandboxNotRunning*'
         $box | Get-SandboxStats | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'Get-SandboxStats of a cluster sandbox' -Skip:(-not $env:SANDBOX_TEST_SWARM_MANAGER -and $env:CI -ne 'true') {
+    BeforeAll {
+        if (-not $env:SANDBOX_TEST_SWARM_MANAGER) { throw 'CI is true but SANDBOX_TEST_SWARM_MANAGER is not set.' }
+        $manager = $env:SANDBOX_TEST_SWARM_MANAGER
+        $swarmEnvironment = @{ DOCKER_HOST = $null; DOCKER_CONTEXT = $null; DOCKER_TLS_VERIFY = '1'; SANDBOX_CLUSTER = $null; SANDBOX_CLUSTER_NODES = $null
+            DOCKER_CERT_PATH = $(if ($env:SANDBOX_TEST_SWARM_CERT_PATH) { $env:SANDBOX_TEST_SWARM_CERT_PATH } else { Get-TestTlsCertPath -Kind Client }) }
+        $clusterBox = Use-TestEnvironment $swarmEnvironment { New-Sandbox -Cluster $manager -Name (New-TestName 'cluster') -Memory 128MB -Timeout 120 -ErrorAction Stop }
+    }
+
+    AfterAll {
+        if ($clusterBox) { Use-TestEnvironment $swarmEnvironment { $clusterBox | Stop-Sandbox -ErrorAction SilentlyContinue } }
+        # Whatever a failure left: the services of this file's sandboxes, through node1 (the manager).
+        $left = @(docker -H unix:///run/sandbox-swarm/node1/docker.sock service ls -q --filter "name=$(Get-TestPrefix)" 2>$null | Where-Object { $_ })
+        if ($left.Count) { docker -H unix:///run/sandbox-swarm/node1/docker.sock service rm @left *> $null }
+    }
+
+    It 'reads it on its node''s engine, by object and by -Name on the cluster' {
+        $stats = Use-TestEnvironment $swarmEnvironment { $clusterBox | Get-SandboxStats -ErrorAction Stop }
+        $stats.Id | Should -Be $clusterBox.Id
+        $stats.Node | Should -Be $clusterBox.Node
+        $stats.DockerHost | Should -Be $clusterBox.DockerHost
+        $stats.MemoryLimitBytes | Should -Be 128MB
+        $stats.Pids | Should -BeGreaterOrEqual 1
+        $byName = Use-TestEnvironment $swarmEnvironment { Get-SandboxStats -Cluster $manager -Name $clusterBox.Name -ErrorAction Stop }
+        $byName.Id | Should -Be $clusterBox.Id
     }
 }
