@@ -28,6 +28,8 @@
         'New-SandboxSession'
         'Get-SandboxSession'
         'Remove-SandboxSession'
+        'Get-SandboxStats'
+        'Get-SandboxEvent'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

@@ -1,0 +1,169 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.7.1' }
+
+# Get-SandboxEvent against the real engine: the stream (-Wait) shows what happens to sandboxes as it happens (an OOM
+# kill, a command, an expiry, a removal, a pause and unpause by the docker CLI) and stops at once; without -Wait it gives
+# the events since -Since and ends; a sandbox another process made is there too.
+
+BeforeDiscovery {
+    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+}
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+    Initialize-SandboxTest -Area 'event'
+    Assert-TestEndpoint
+
+    # A Get-SandboxEvent -Wait in a runspace of its own; $Script's first parameter is the module path.
+    function Start-EventWatch([scriptblock] $Script, [object[]] $Arguments) {
+        $shell = [PowerShell]::Create()
+        $null = $shell.AddScript($Script).AddArgument((Get-SandboxModulePath))
+        foreach ($argument in $Arguments) { $null = $shell.AddArgument($argument) }
+        $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        [pscustomobject]@{ Shell = $shell; Output = $output; Running = $shell.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]$null, $output) }
+    }
+
+    # PSDataCollection enumerates until it is closed: take what is there by index.
+    function Get-Taken($Collection) { @(for ($i = 0; $i -lt $Collection.Count; $i++) { $Collection[$i] }) }
+
+    function Wait-Event($Watch, [string] $Name, [string] $Kind, [double] $TimeoutSec = 20) {
+        Wait-Until { @(Get-Taken $Watch.Output | Where-Object { $_.Name -eq $Name -and $_.Kind -eq $Kind }).Count -ge 1 } -TimeoutSec $TimeoutSec
+    }
+}
+
+AfterAll {
+    Complete-SandboxTest
+}
+
+Describe 'Get-SandboxEvent -Wait on <Name>' -ForEach (Get-TestEndpoints) {
+    BeforeAll {
+        $endpoint = $_
+        $suffix = $endpoint.Name.ToLowerInvariant()
+        $watch = Use-TestEndpoint $endpoint {
+            Start-EventWatch { param($module, $dockerHost, $pattern) Import-Module $module; Get-SandboxEvent -Wait -DockerHost $dockerHost -Name $pattern } $DockerHost, "$(Get-TestPrefix)-*"
+        }
+        # The stream starts from now: wait until it is listening, which a sandbox made after it shows.
+        $first = Use-TestEndpoint $endpoint { New-Sandbox -DockerHost $DockerHost -Name (New-TestName "first-$suffix") -ErrorAction Stop }
+        Wait-Until { @(Get-Taken $watch.Output | Where-Object Id -EQ $first.Id).Count -ge 1 } -TimeoutSec 20 | Should -BeTrue
+    }
+
+    AfterAll {
+        if ($watch) { $watch.Shell.Stop(); $watch.Shell.Dispose() }
+    }
+
+    It 'streams created, started, a command run and a removal as they happen' {
+        $box = Use-TestEndpoint $endpoint { New-Sandbox -DockerHost $DockerHost -Name (New-TestName "cmd-$suffix") -ErrorAction Stop }
+        Use-TestEndpoint $endpoint { $box | Invoke-SandboxCommand 'echo event-test-marker' } | Should -Be 'event-test-marker'
+        Use-TestEndpoint $endpoint { $box | Stop-Sandbox -Confirm:$false }
+        Wait-Event $watch $box.Name removed | Should -BeTrue
+        $seen = @(Get-Taken $watch.Output | Where-Object Id -EQ $box.Id)
+        $seen.Kind | Should -Contain 'created'
+        $seen.Kind | Should -Contain 'started'
+        $seen.Kind | Should -Contain 'command'
+        ($seen | Where-Object Kind -EQ 'command' | Where-Object Detail -Like '*echo event-test-marker*') | Should -Not -BeNullOrEmpty
+        ($seen | Where-Object Kind -EQ 'died').ExitCode | Should -Be 137
+        $seen[0].PSObject.TypeNames[0] | Should -Be 'Sandbox.SandboxEvent'
+        $seen[0].DockerHost | Should -Be $DockerHost
+        # In the order they happened.
+        $kinds = @($seen.Kind | Where-Object { $_ -in 'created', 'started', 'died', 'removed' })
+        $kinds | Should -Be 'created', 'started', 'died', 'removed'
+    }
+
+    It 'streams an OOM kill in a sandbox with -Memory 16MB' {
+        $box = Use-TestEndpoint $endpoint { New-Sandbox -DockerHost $DockerHost -Name (New-TestName "oom-$suffix") -Memory 16MB -ErrorAction Stop }
+        Use-TestEndpoint $endpoint { $box | Invoke-SandboxCommand 'head -c 100m /dev/zero | tail; echo "exit $?"' 2>$null } | Should -Be 'exit 137'
+        Wait-Event $watch $box.Name oom | Should -BeTrue
+        (Get-Taken $watch.Output | Where-Object { $_.Id -eq $box.Id -and $_.Kind -eq 'oom' })[0].Action | Should -Be 'oom'
+    }
+
+    It 'streams an expiry (the deadline guard ends the sandbox) apart from a death' {
+        $box = Use-TestEndpoint $endpoint { New-Sandbox -DockerHost $DockerHost -Name (New-TestName "exp-$suffix") -Timeout 3 -ErrorAction Stop }
+        Wait-Event $watch $box.Name expired -TimeoutSec 15 | Should -BeTrue
+        $expired = Get-Taken $watch.Output | Where-Object { $_.Id -eq $box.Id -and $_.Kind -eq 'expired' }
+        $expired.ExitCode | Should -Be 0
+        Get-Taken $watch.Output | Where-Object { $_.Id -eq $box.Id -and $_.Kind -eq 'died' } | Should -BeNullOrEmpty
+        Wait-Event $watch $box.Name removed | Should -BeTrue
+    }
+
+    It 'streams suspended and resumed for docker pause and unpause' {
+        $box = Use-TestEndpoint $endpoint { New-Sandbox -DockerHost $DockerHost -Name (New-TestName "pause-$suffix") -ErrorAction Stop }
+        docker pause $box.Id | Out-Null
+        docker unpause $box.Id | Out-Null
+        Wait-Event $watch $box.Name resumed | Should -BeTrue
+        $kinds = @(Get-Taken $watch.Output | Where-Object Id -EQ $box.Id | ForEach-Object Kind)
+        $kinds | Should -Contain 'suspended'
+        [array]::IndexOf($kinds, 'suspended') | Should -BeLessThan ([array]::IndexOf($kinds, 'resumed'))
+    }
+
+    It 'includes a sandbox that another process made' {
+        $name = New-TestName "other-$suffix"
+        $child = Start-ChildPwsh -WorkFolder $TestDrive -Script @"
+Import-Module `$env:SANDBOX_MODULE_PATH
+New-Sandbox -DockerHost 'unix:///var/run/docker.sock' -Name '$name' -Timeout 60 | Out-Null
+"@
+        $child.WaitForExit(60000) | Should -BeTrue
+        Wait-Event $watch $name started | Should -BeTrue
+    }
+
+    It 'ends at once on Stop (Ctrl+C)' {
+        $other = Use-TestEndpoint $endpoint {
+            Start-EventWatch { param($module, $dockerHost) Import-Module $module; Get-SandboxEvent -Wait -DockerHost $dockerHost } $DockerHost
+        }
+        try {
+            # Listening: nothing arrives, and it has not ended.
+            Wait-Until { $other.Running.IsCompleted } -TimeoutSec 2 | Should -BeFalse
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $other.Shell.Stop()
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
+            $other.Running.IsCompleted | Should -BeTrue
+            $other.Shell.Streams.Error | Should -BeNullOrEmpty
+        } finally { $other.Shell.Dispose() }
+    }
+}
+
+Describe 'Get-SandboxEvent without -Wait on <Name>' -ForEach (Get-TestEndpoints) {
+    BeforeAll {
+        $endpoint = $_
+        $suffix = $endpoint.Name.ToLowerInvariant()
+        # A second early: a remote engine's clock offset is known to some tens of milliseconds.
+        $start = (Get-Date).AddSeconds(-1)
+        $box = Use-TestEndpoint $endpoint { New-Sandbox -DockerHost $DockerHost -Name (New-TestName "past-$suffix") -ErrorAction Stop }
+        Use-TestEndpoint $endpoint { $box | Invoke-SandboxCommand 'true' } | Out-Null
+        Use-TestEndpoint $endpoint { $box | Stop-Sandbox -Confirm:$false }
+    }
+
+    It 'gives the events since -Since and ends' {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $events = @(Use-TestEndpoint $endpoint { Get-SandboxEvent -DockerHost $DockerHost -Since $start -ErrorAction Stop })
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+        $mine = @($events | Where-Object Id -EQ $box.Id)
+        $mine.Kind | Should -Be 'created', 'started', 'command', 'died', 'removed'
+        $mine[0].Time | Should -BeGreaterOrEqual $start.ToUniversalTime().AddSeconds(-1)
+    }
+
+    It 'defaults to the last hour, and filters by -Name, -Id and -Kind' {
+        $byName = @(Use-TestEndpoint $endpoint { Get-SandboxEvent -DockerHost $DockerHost -Name $box.Name -ErrorAction Stop })
+        $byName.Kind | Should -Be 'created', 'started', 'command', 'died', 'removed'
+        $byId = @(Use-TestEndpoint $endpoint { Get-SandboxEvent -DockerHost $DockerHost -Id $box.ShortId -Kind removed -ErrorAction Stop })
+        $byId.Count | Should -Be 1
+        $byId[0].Name | Should -Be $box.Name
+    }
+
+    It 'gives nothing before -Until' {
+        @(Use-TestEndpoint $endpoint { Get-SandboxEvent -DockerHost $DockerHost -Name $box.Name -Since $start.AddMinutes(-5) -Until $start.AddMinutes(-4) -ErrorAction Stop }).Count | Should -Be 0
+    }
+}
+
+Describe 'Get-SandboxEvent input and view' {
+    It 'refuses -Until before -Since' {
+        { Get-SandboxEvent -Since (Get-Date) -Until (Get-Date).AddMinutes(-1) -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidTimeRange*'
+    }
+
+    It 'fits 80 columns' {
+        $box = New-Sandbox -Name (New-TestName 'view') -ErrorAction Stop
+        $box | Invoke-SandboxCommand 'echo a long command line that goes on and on and on and on and on and on' | Out-Null
+        $lines = @((Get-SandboxEvent -Name $box.Name | Out-String -Width 80) -split "`r?`n" | Where-Object { $_.Trim() })
+        $lines | Where-Object { $_.Length -gt 80 } | Should -BeNullOrEmpty
+        $lines -match '^Time\s+Name\s+Kind\s+Detail$' | Should -Not -BeNullOrEmpty
+        $lines -match '\bcommand\s+/bin/sh -c echo a long' | Should -Not -BeNullOrEmpty
+    }
+}
