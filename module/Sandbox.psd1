@@ -28,6 +28,9 @@
         'New-SandboxSession'
         'Get-SandboxSession'
         'Remove-SandboxSession'
+        'Save-Sandbox'
+        'Get-SandboxSnapshot'
+        'Remove-SandboxSnapshot'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()
