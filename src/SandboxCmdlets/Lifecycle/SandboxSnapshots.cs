@@ -77,7 +77,8 @@ namespace Sandbox.Lifecycle
                 var baseImage = container.Image == null ? null : await InspectAsync(client, container.Image, cancel).ConfigureAwait(false);
                 var committed = await client.Images.CommitContainerChangesAsync(new CommitContainerChangesParameters
                 {
-                    Entrypoint = baseImage?.Config?.Entrypoint,
+                    // Empty rather than null: the engine copies the container's Entrypoint over a null one.
+                    Entrypoint = baseImage?.Config?.Entrypoint ?? new List<string>(),
                     Cmd = baseImage?.Config?.Cmd,
                     ContainerID = sandbox.Id,
                     RepositoryName = Repository + "/" + name,
