@@ -64,6 +64,7 @@ Describe 'Save-Sandbox and New-Sandbox -Snapshot' {
         Get-ImageLabel $snapshot.Image 'io.sandbox.snapshot' | Should -Be 'true'
         Get-ImageLabel $snapshot.Image 'io.sandbox.snapshot-of' | Should -Be $source.Name
         Get-ImageLabel $snapshot.Image 'io.sandbox.snapshot-workspace' | Should -Be 'Copied'
+        Get-ImageLabel $snapshot.Image 'io.sandbox.snapshot-owner' | Should -Be "$([Environment]::MachineName):$PID"
         Get-ImageLabel $snapshot.Image 'io.sandbox.project' | Should -BeNullOrEmpty -Because 'the container''s labels are blanked on the image'
         Get-ImageLabel $snapshot.Image 'io.sandbox.managed' | Should -BeNullOrEmpty
         $entrypoint = (docker image inspect $snapshot.Image | ConvertFrom-Json)[0].Config.Entrypoint

@@ -42,6 +42,8 @@ namespace Sandbox.Lifecycle
         public const string SnapshotOfId = Prefix + "snapshot-of-id";
         public const string SnapshotCreated = Prefix + "snapshot-created";
         public const string SnapshotWorkspace = Prefix + "snapshot-workspace";
+        /// <summary>On a snapshot: machine:pid of the process that saved it, as <see cref="Owner"/> is on a sandbox.</summary>
+        public const string SnapshotOwner = Prefix + "snapshot-owner";
 
         static DateTime Epoch => UnixTime.Epoch;
 
@@ -67,7 +69,7 @@ namespace Sandbox.Lifecycle
                 [Managed] = "true",
                 [Timeout] = spec.TimeoutSec.ToString(CultureInfo.InvariantCulture),
                 [Expires] = SandboxDeadlines.ForNew(spec.TimeoutSec, createdUtc) is DateTime expires ? ToEpochSeconds(expires).ToString(CultureInfo.InvariantCulture) : "0",
-                [Owner] = $"{Environment.MachineName}:{CurrentProcessId}",
+                [Owner] = CurrentOwner,
                 [Version] = ModuleVersion,
                 [WorkDir] = spec.WorkingDirectory,
                 [Workspace] = spec.WorkspaceMode,
@@ -111,6 +113,9 @@ namespace Sandbox.Lifecycle
             if (!labels.Any(kv => string.IsNullOrEmpty(kv.Value) && kv.Key.StartsWith(Prefix, StringComparison.Ordinal))) return labels;
             return labels.Where(kv => !string.IsNullOrEmpty(kv.Value) || !kv.Key.StartsWith(Prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
         }
+
+        /// <summary>This process, as the owner labels name it: machine:pid.</summary>
+        public static string CurrentOwner => $"{Environment.MachineName}:{CurrentProcessId}";
 
         static int CurrentProcessId
         {

@@ -70,6 +70,7 @@ namespace Sandbox.Lifecycle
                 labels[SandboxLabels.SnapshotOfId] = sandbox.Id;
                 labels[SandboxLabels.SnapshotCreated] = SandboxLabels.ToEpochSeconds(DateTime.UtcNow).ToString(CultureInfo.InvariantCulture);
                 labels[SandboxLabels.SnapshotWorkspace] = sandbox.WorkspaceMode;
+                labels[SandboxLabels.SnapshotOwner] = SandboxLabels.CurrentOwner;
                 labels[SandboxLabels.WorkDir] = sandbox.WorkingDirectory;
 
                 // The container's Entrypoint and Cmd are the deadline guard with the saved sandbox's deadline: the image's
@@ -79,7 +80,7 @@ namespace Sandbox.Lifecycle
                 {
                     // Empty rather than null: the engine copies the container's Entrypoint over a null one.
                     Entrypoint = baseImage?.Config?.Entrypoint ?? new List<string>(),
-                    Cmd = baseImage?.Config?.Cmd,
+                    Cmd = baseImage?.Config?.Cmd!,
                     ContainerID = sandbox.Id,
                     RepositoryName = Repository + "/" + name,
                     Tag = "latest",
