@@ -170,6 +170,12 @@ Describe 'Save-Sandbox and New-Sandbox -Snapshot' {
         } finally { $mounted | Stop-Sandbox }
     }
 
+    It 'Use-Sandbox -Snapshot runs the block in a sandbox from the snapshot and removes it' {
+        $seen = Use-Sandbox -Snapshot $snapName -Timeout 60 { param($s) $s.Id; $s | Invoke-SandboxCommand 'cat /opt/x/file.txt' } -ErrorAction Stop
+        $seen[1] | Should -Be 'opt'
+        Wait-Until -TimeoutSec 10 { -not (Test-ContainerExists $seen[0]) } | Should -BeTrue
+    }
+
     It 'starts sandboxes from a snapshot through a warm pool' {
         $poolName = New-TestName 'pool'
         $pool = Start-SandboxPool -Name $poolName -Snapshot $snapName -Size 1 -Wait -ErrorAction Stop
@@ -201,13 +207,42 @@ Describe 'Get-SandboxSnapshot and Remove-SandboxSnapshot' {
         @($listed.Name | Sort-Object) | Should -Be @($a.Name, $b.Name | Sort-Object)
         $table = ($listed | Format-Table | Out-String -Width 80) -split "`n"
         ($table | Where-Object { $_.TrimEnd().Length -gt 80 }) | Should -BeNullOrEmpty
-        ($table -join "`n") | Should -Match ([regex]::Escape($a.Name.Substring(0, 20))) -Because 'long names are cut at 28 characters'
+        ($table -join "`n") | Should -Match ([regex]::Escape($a.Name.Substring(0, 20))) -Because 'long names are cut at 24 characters'
 
         Remove-SandboxSnapshot -Name $a.Name -Confirm:$false -ErrorAction Stop
         Test-Image $a.Image | Should -BeFalse
         Get-SandboxSnapshot -Name $b.Name | Remove-SandboxSnapshot -Confirm:$false -ErrorAction Stop
         Test-Image $b.Image | Should -BeFalse
         { Get-SandboxSnapshot -Name $a.Name -ErrorAction Stop } | Should -Throw -ErrorId 'SnapshotNotFound,Sandbox.Commands.GetSandboxSnapshotCommand'
+    }
+
+    It 'shows a typical snapshot in a table of 80 columns without cutting a value short' {
+        $plain = New-Sandbox -Timeout 60 -ErrorAction Stop
+        try {
+            $snap = $plain | Save-Sandbox (New-SnapshotName 'v') -ErrorAction Stop
+            $lines = @(($snap | Out-String -Width 80) -split "`r?`n" | Where-Object { $_.Trim() })
+            foreach ($line in $lines) { $line.Length | Should -BeLessOrEqual 80 -Because "'$line' must fit" }
+            $lines[0].Trim() | Should -Be "DockerHost: $($snap.DockerHost)"
+            $lines[1] -split '\s+' | Where-Object { $_ } | Should -Be 'Name', 'ImageId', 'Size', 'CreatedAt', 'SourceSandbox'
+            $lines[3] | Should -Match "^$([regex]::Escape($snap.Name))\s+$($snap.ShortImageId)\s+\d+ MB\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+$([regex]::Escape($plain.Name))\s*$"
+            $snap | Remove-SandboxSnapshot -Confirm:$false
+        } finally { $plain | Stop-Sandbox }
+    }
+
+    It 'completes snapshot names for -Snapshot, -SnapshotName and -Name' {
+        $snap = $sb | Save-Sandbox (New-SnapshotName 'tab') -ErrorAction Stop
+        try {
+            $typed = $snap.Name.Substring(0, $snap.Name.Length - 2)
+            foreach ($line in "New-Sandbox -Snapshot $typed", "Use-Sandbox -Snapshot $typed", "Start-SandboxPool -Snapshot $typed",
+                "Save-Sandbox -SnapshotName $typed", "Get-SandboxSnapshot $typed", "Remove-SandboxSnapshot -Name $typed") {
+                $seen = @{ Texts = @() }
+                $null = Wait-Until -TimeoutSec 10 -IntervalMs 100 {
+                    $seen.Texts = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText)
+                    $seen.Texts -contains $snap.Name
+                }
+                $seen.Texts | Should -Be @($snap.Name) -Because "'$line' completes the snapshot's name, and only it"
+            }
+        } finally { $snap | Remove-SandboxSnapshot -Confirm:$false }
     }
 
     It 'never removes an image the module did not make, and says why' {
