@@ -9,6 +9,7 @@ namespace Sandbox.Commands
 {
     /// <summary>Removes snapshots Save-Sandbox made; never an image without the label io.sandbox.snapshot=true.</summary>
     [Cmdlet(VerbsCommon.Remove, "SandboxSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ByName)]
+    [OutputType(typeof(void))]
     public sealed class RemoveSandboxSnapshotCommand : SnapshotCmdletBase
     {
         const string ByName = "Name";
