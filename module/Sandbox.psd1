@@ -30,6 +30,9 @@
         'Remove-SandboxSession'
         'Get-SandboxStats'
         'Get-SandboxEvent'
+        'Save-Sandbox'
+        'Get-SandboxSnapshot'
+        'Remove-SandboxSnapshot'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

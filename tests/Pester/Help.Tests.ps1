@@ -304,6 +304,8 @@ Describe 'Help: <Page> <Title> runs as written' -ForEach $examples {
         $owner = "$([Environment]::MachineName):$($result.Pid)"
         $leftOver = { @(docker ps -aq --filter 'label=io.sandbox.managed=true' --filter "label=io.sandbox.owner=$owner") }
         Wait-Until -TimeoutSec 10 { (& $leftOver).Count -eq 0 } | Should -BeTrue -Because "the example stops the sandboxes it makes:$transcript"
+        $snapshots = @(docker image ls -q --filter 'label=io.sandbox.snapshot=true' --filter "label=io.sandbox.snapshot-owner=$owner")
+        $snapshots | Should -BeNullOrEmpty -Because "the example removes the snapshots it saves:$transcript"
         if ($run.UsesSwarm) { Get-SwarmLeftover $owner | Should -BeNullOrEmpty -Because "the example stops the sandboxes it makes on the swarm:$transcript" }
         $files = @(Get-ChildItem -LiteralPath $work.FullName, $temp.FullName -Recurse -File -Force |
                 Where-Object Name -NotMatch '^(dotnet-diagnostic-|clr-debug-pipe-|CoreFxPipe_)')

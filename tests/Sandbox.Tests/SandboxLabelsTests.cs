@@ -49,7 +49,8 @@ public class SandboxLabelsTests
     [Fact]
     public void No_project_no_project_label()
     {
-        var labels = SandboxLabels.ForNewSandbox(new SandboxSpec(), Created);
+        // Set empty, so that none comes from the image (a snapshot's), and read as absent.
+        var labels = SandboxLabels.Effective(SandboxLabels.ForNewSandbox(new SandboxSpec(), Created));
         Assert.False(labels.ContainsKey(SandboxLabels.Project));
         Assert.False(labels.ContainsKey(SandboxLabels.CodePath));
     }

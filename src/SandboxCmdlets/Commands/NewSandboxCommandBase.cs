@@ -41,6 +41,12 @@ namespace Sandbox.Commands
         [ArgumentCompleter(typeof(ImageCompleter))]
         public string? Image { get; set; }
 
+        /// <summary>Start from a snapshot Save-Sandbox made on this engine (the image sandbox-snapshot/&lt;name&gt;:latest).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(SnapshotNameCompleter))]
+        public string? Snapshot { get; set; }
+
         [Parameter]
         [ValidateRange(0, 31_536_000)]
         public int Timeout { get; set; } = SandboxSpec.DefaultTimeoutSec;
@@ -136,7 +142,11 @@ namespace Sandbox.Commands
             }
 
             ISandboxBackend manager;
-            try { manager = Connect(endpoint); }
+            try
+            {
+                manager = Connect(endpoint);
+                RequireSnapshot(manager, Snapshot);
+            }
             catch (SandboxException e) { WriteSandboxError(e); return null; }
 
             if (spec.ProjectId != null)
@@ -214,7 +224,10 @@ namespace Sandbox.Commands
 
         SandboxSpec BuildSpec(DockerEndpoint endpoint)
         {
-            var (image, origin) = ImageOrDefault(Image);
+            if (Snapshot != null && (Build || BaseImage != null))
+                throw new SandboxException("ConflictingImage", SandboxErrorKind.InvalidArgument,
+                    $"-Snapshot '{Snapshot}' is the image the sandbox starts from; -Build would build another. Give one of them.", Snapshot);
+            var (image, origin) = ImageOrSnapshot(Image, Snapshot, endpoint);
             var spec = new SandboxSpec
             {
                 Image = image,

@@ -315,6 +315,31 @@ namespace Sandbox.Commands
                 : (fromEnvironment!.Trim(), ImageOrigin.EnvironmentVariable);
         }
 
+        /// <summary>
+        /// -Snapshot is the image sandbox-snapshot/&lt;name&gt;:latest, of one engine only; else as <see cref="ImageOrDefault"/>.
+        /// Whether the snapshot is there is asked of the engine with <see cref="RequireSnapshot"/>, before anything would pull it.
+        /// </summary>
+        protected static (string Image, ImageOrigin Origin) ImageOrSnapshot(string? image, string? snapshot, DockerEndpoint endpoint)
+        {
+            if (snapshot == null) return ImageOrDefault(image);
+            if (image != null)
+                throw new SandboxException("ConflictingImage", SandboxErrorKind.InvalidArgument,
+                    $"-Snapshot '{snapshot}' is the image sandboxes start from, as -Image '{image}' would be; give one of them.", snapshot);
+            SandboxSnapshots.ValidateName(snapshot);
+            if (endpoint.IsCluster)
+                throw new SandboxException("SnapshotNotOnCluster", SandboxErrorKind.InvalidArgument,
+                    $"Snapshot '{snapshot}' is an image on the one engine that saved it; the nodes of cluster {endpoint.Host} do not have it.", snapshot,
+                    $"Share it through a registry every node can pull from: docker tag {SandboxSnapshots.ImageFor(snapshot)} registry.example.com/team/{snapshot}:1, docker push it, and start with -Cluster ... -Image registry.example.com/team/{snapshot}:1.");
+            return (SandboxSnapshots.ImageFor(snapshot), ImageOrigin.Given);
+        }
+
+        /// <summary>Refuses a -Snapshot the engine lacks (rather than trying to pull it from Docker Hub) or an image the module did not make.</summary>
+        protected void RequireSnapshot(ISandboxBackend backend, string? snapshot)
+        {
+            if (snapshot == null || !(backend is SandboxManager manager)) return;
+            Run(c => SandboxSnapshots.RequireAsync(manager.Engine, snapshot, c));
+        }
+
         /// <summary>The default limits, then -Limits, then -Memory, -Cpus and -PidsLimit where they were given.</summary>
         protected ResourceLimits LimitsFrom(Hashtable? limits, long memory, double cpus, long pidsLimit)
         {

@@ -29,6 +29,12 @@ namespace Sandbox.Commands
         [ValidateNotNullOrEmpty]
         public string Name { get; set; } = "default";
 
+        /// <summary>The pool's sandboxes start from this snapshot of the engine (see Save-Sandbox), as New-Sandbox -Snapshot.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(SnapshotNameCompleter))]
+        public string? Snapshot { get; set; }
+
         [Parameter]
         [ValidateRange(10, 86_400)]
         public int IdleTimeout { get; set; } = 600;
@@ -93,7 +99,7 @@ namespace Sandbox.Commands
             {
                 SandboxNames.Validate(Name);
                 endpoint = ResolvePlace(DockerHost, Cluster, NodeEndpoint);
-                template = BuildTemplate();
+                template = BuildTemplate(endpoint);
             }
             catch (SandboxException e) { WriteSandboxError(e); return; }
 
@@ -103,6 +109,7 @@ namespace Sandbox.Commands
             try
             {
                 var manager = Connect(endpoint);
+                RequireSnapshot(manager, Snapshot);
                 // A missing image fails here, at once, rather than as a refill error later.
                 Run(c => manager.EnsureImageAsync(template.Image, template.ImageOrigin, c));
                 pool = SandboxPools.Start(Name, endpoint, template, Size, TimeSpan.FromSeconds(IdleTimeout));
@@ -114,9 +121,9 @@ namespace Sandbox.Commands
         }
 
         /// <summary>Same meaning as New-Sandbox's parameters, so that the pool's key matches New-Sandbox's.</summary>
-        SandboxSpec BuildTemplate()
+        SandboxSpec BuildTemplate(DockerEndpoint endpoint)
         {
-            var (image, origin) = ImageOrDefault(Image);
+            var (image, origin) = ImageOrSnapshot(Image, Snapshot, endpoint);
             var spec = new SandboxSpec
             {
                 Image = image,

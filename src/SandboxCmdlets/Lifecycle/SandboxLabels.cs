@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 
 namespace Sandbox.Lifecycle
 {
@@ -34,6 +35,15 @@ namespace Sandbox.Lifecycle
         public const string Cluster = Prefix + "cluster";
         /// <summary>On a helper container (never a sandbox): the id of the sandbox it serves.</summary>
         public const string HelperFor = Prefix + "helper-for";
+        /// <summary>"true" on an image Save-Sandbox made (see <see cref="SandboxSnapshots"/>); the module removes no other image.</summary>
+        public const string Snapshot = Prefix + "snapshot";
+        /// <summary>On a snapshot: the name and id of the sandbox it was saved from, when, and how its /workspace was made.</summary>
+        public const string SnapshotOf = Prefix + "snapshot-of";
+        public const string SnapshotOfId = Prefix + "snapshot-of-id";
+        public const string SnapshotCreated = Prefix + "snapshot-created";
+        public const string SnapshotWorkspace = Prefix + "snapshot-workspace";
+        /// <summary>On a snapshot: machine:pid of the process that saved it, as <see cref="Owner"/> is on a sandbox.</summary>
+        public const string SnapshotOwner = Prefix + "snapshot-owner";
 
         static DateTime Epoch => UnixTime.Epoch;
 
@@ -59,7 +69,7 @@ namespace Sandbox.Lifecycle
                 [Managed] = "true",
                 [Timeout] = spec.TimeoutSec.ToString(CultureInfo.InvariantCulture),
                 [Expires] = SandboxDeadlines.ForNew(spec.TimeoutSec, createdUtc) is DateTime expires ? ToEpochSeconds(expires).ToString(CultureInfo.InvariantCulture) : "0",
-                [Owner] = $"{Environment.MachineName}:{CurrentProcessId}",
+                [Owner] = CurrentOwner,
                 [Version] = ModuleVersion,
                 [WorkDir] = spec.WorkingDirectory,
                 [Workspace] = spec.WorkspaceMode,
@@ -74,8 +84,38 @@ namespace Sandbox.Lifecycle
             if (!string.IsNullOrEmpty(spec.User)) labels[User] = spec.User!;
             if (spec.ReadOnlyRoot) labels[ReadOnly] = "true";
             if (!string.IsNullOrEmpty(spec.Pool)) labels[Pool] = spec.Pool!;
+            ShadowInherited(labels);
             return labels;
         }
+
+        /// <summary>
+        /// Every key of this module a sandbox's container may carry. An image inherits a container's labels when it is
+        /// committed (Save-Sandbox), and a container inherits its image's: a sandbox started from a snapshot would carry the
+        /// saved sandbox's project, pool or code path unless it sets each key itself. Not the helper key, whose mere presence
+        /// marks a container as a helper to sweep.
+        /// </summary>
+        public static readonly IReadOnlyList<string> SandboxKeys = typeof(SandboxLabels)
+            .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.GetRawConstantValue() is string value && value.StartsWith(Prefix, StringComparison.Ordinal) && value != Prefix && value != HelperFor)
+            .Select(f => (string)f.GetRawConstantValue()!)
+            .ToArray();
+
+        /// <summary>Sets every key of <see cref="SandboxKeys"/> not given to "", which <see cref="Effective"/> reads as absent.</summary>
+        public static void ShadowInherited(IDictionary<string, string> labels)
+        {
+            foreach (var key in SandboxKeys)
+                if (!labels.ContainsKey(key)) labels[key] = "";
+        }
+
+        /// <summary>The labels as they mean: a key of this module with an empty value is absent (see <see cref="ShadowInherited"/>).</summary>
+        public static IReadOnlyDictionary<string, string> Effective(IReadOnlyDictionary<string, string> labels)
+        {
+            if (!labels.Any(kv => string.IsNullOrEmpty(kv.Value) && kv.Key.StartsWith(Prefix, StringComparison.Ordinal))) return labels;
+            return labels.Where(kv => !string.IsNullOrEmpty(kv.Value) || !kv.Key.StartsWith(Prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        }
+
+        /// <summary>This process, as the owner labels name it: machine:pid.</summary>
+        public static string CurrentOwner => $"{Environment.MachineName}:{CurrentProcessId}";
 
         static int CurrentProcessId
         {

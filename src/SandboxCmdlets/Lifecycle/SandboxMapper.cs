@@ -40,6 +40,7 @@ namespace Sandbox.Lifecycle
         internal static Sandbox Build(string id, string? name, string image, string? state, DateTime created, IReadOnlyDictionary<string, string> labels,
             string dockerHost, IEnumerable<SandboxPort> ports)
         {
+            labels = SandboxLabels.Effective(labels);
             var engineHost = EngineHostOf(dockerHost);
             var portList = ports.ToList();
             foreach (var port in portList) port.EngineHost = engineHost;
