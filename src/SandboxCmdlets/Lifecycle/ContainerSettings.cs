@@ -23,6 +23,7 @@ namespace Sandbox.Lifecycle
                 CapAdd = DefaultCapabilities.ToList(),
                 SecurityOpt = new List<string> { "no-new-privileges:true" },
                 NetworkMode = spec.NetworkMode,
+                Runtime = spec.Runtime ?? "",
             };
             spec.Limits.ApplyTo(host);
             // Read-only inside, so that code in the sandbox cannot move its own deadline; named, because the engine
