@@ -48,6 +48,12 @@ namespace Sandbox.Lifecycle
                 if (!bindsCode)
                     host.Mounts.Add(new Mount { Type = "volume", Target = spec.WorkingDirectory });
             }
+            else if (EngineRuntimes.KeepsTmpInside(spec.Runtime))
+            {
+                // gVisor mounts its own tmpfs on an empty /tmp, inside its kernel, where the engine's archive API (Copy-SandboxItem,
+                // Invoke-SandboxCode's script file) cannot reach: a volume there is a mount it leaves to the host.
+                host.Mounts.Add(new Mount { Type = "volume", Target = "/tmp" });
+            }
 
             var exposed = new Dictionary<string, EmptyStruct>();
             if (spec.Ports.Count > 0)

@@ -17,6 +17,13 @@ namespace Sandbox.Lifecycle
 
         static readonly Regex NamePattern = new Regex(@"^[A-Za-z0-9][A-Za-z0-9_.+-]*\z");
 
+        /// <summary>
+        /// A runtime with its own kernel (gVisor's runsc, and any but runc) may keep an empty /tmp in its memory, out of the
+        /// engine's reach; the sandbox then gets a volume there.
+        /// </summary>
+        public static bool KeepsTmpInside(string? runtime) =>
+            !string.IsNullOrEmpty(runtime) && runtime != "runc" && !runtime!.StartsWith("io.containerd.runc.", StringComparison.Ordinal);
+
         public static void Validate(string runtime)
         {
             if (!NamePattern.IsMatch(runtime))
