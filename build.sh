@@ -25,9 +25,9 @@ SUDO=""
 # iptables: dockerd's bridge networking; curl: readiness checks; openssl: TLS material for the tcp:// tests;
 # socat: a killable proxy in front of the engine socket for the engine-fault tests; tmux: a real terminal for the
 # Enter-Sandbox tests (keys sent, screen read); iproute2/util-linux: ip, nsenter, unshare for the test swarm's
-# network namespaces (tests/setup/Start-TestSwarm.sh).
+# network namespaces (tests/setup/Start-TestSwarm.sh); runsc: gVisor, the engine runtime the -Runtime tests use.
 APT_PACKAGES=(docker.io docker-registry openssh-server busybox-static debootstrap python3-docker iptables curl openssl socat tmux
-  iproute2 util-linux)
+  iproute2 util-linux runsc)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
@@ -47,8 +47,16 @@ dotnet tool restore >/dev/null
 # dockerd answers on the default unix socket and, for the tcp:// + TLS tests, TLS-only (--tlsverify) on
 # 127.0.0.1:2376 and 127.0.0.2:2376 (the server certificate lists only 127.0.0.1 and localhost, so 127.0.0.2 is
 # the wrong-host-name case). The certificates come from tests/setup/New-TestTls.sh, made before dockerd starts.
+# Its config file registers gVisor as the runtime "runsc" (New-Sandbox -Runtime runsc). --network=host: runsc passes
+# network calls to the host kernel inside the container's own network namespace (the one the engine made, so the
+# sandbox's network stays separate) instead of its user-space stack, which on this machine kind refuses to start
+# ("cannot run with network enabled in root network namespace").
 TLS_DIR=$(bash tests/setup/New-TestTls.sh | tail -n 1)
-DOCKERD_ARGS=(-H unix:///var/run/docker.sock -H tcp://127.0.0.1:2376 -H tcp://127.0.0.2:2376
+DOCKERD_CONFIG=/var/lib/sandbox-test/dockerd/daemon.json
+$SUDO mkdir -p "$(dirname "$DOCKERD_CONFIG")"
+DOCKERD_CONFIG_TEXT='{ "runtimes": { "runsc": { "path": "/usr/bin/runsc", "runtimeArgs": ["--network=host"] } } }'
+[[ "$(cat "$DOCKERD_CONFIG" 2>/dev/null)" == "$DOCKERD_CONFIG_TEXT" ]] || echo "$DOCKERD_CONFIG_TEXT" | $SUDO tee "$DOCKERD_CONFIG" >/dev/null
+DOCKERD_ARGS=(--config-file "$DOCKERD_CONFIG" -H unix:///var/run/docker.sock -H tcp://127.0.0.1:2376 -H tcp://127.0.0.2:2376
   --tlsverify --tlscacert "$TLS_DIR/ca.pem" --tlscert "$TLS_DIR/server-cert.pem" --tlskey "$TLS_DIR/server-key.pem")
 DOCKERD_LOG="${DOCKERD_LOG:-/tmp/sandbox-dockerd.log}"
 
@@ -58,17 +66,20 @@ tls_ok() {
     --key "$TLS_DIR/client/key.pem" https://127.0.0.1:2376/_ping >/dev/null 2>&1
 }
 
+# True when the engine has the runtime runsc registered.
+runsc_ok() { docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; }
+
 start_dockerd() {
   log "Starting dockerd in the background (log: $DOCKERD_LOG; TLS on tcp://127.0.0.1:2376, certificates in $TLS_DIR)"
   # setsid: keep dockerd out of this script's process group, so Ctrl+C on a build doesn't stop it.
   $SUDO setsid dockerd "${DOCKERD_ARGS[@]}" >"$DOCKERD_LOG" 2>&1 </dev/null &
   local dockerd_pid=$! i
   for ((i = 0; i < 60; i++)); do
-    docker info >/dev/null 2>&1 && tls_ok && break
+    docker info >/dev/null 2>&1 && tls_ok && runsc_ok && break
     kill -0 "$dockerd_pid" 2>/dev/null || break   # it exited: no use waiting
     sleep 1
   done
-  if ! docker info >/dev/null 2>&1 || ! tls_ok; then
+  if ! docker info >/dev/null 2>&1 || ! tls_ok || ! runsc_ok; then
     log "dockerd is not ready (waited ${i}s); last lines of $DOCKERD_LOG:"
     tail -n 30 "$DOCKERD_LOG" >&2 || true
     exit 1
@@ -115,6 +126,35 @@ elif ! tls_ok; then
       exit 1
     fi
     log "Going on; the tcp:// + TLS tests will fail."
+  fi
+fi
+
+# The engine answers with TLS; the -Runtime tests also need runsc registered in it.
+if docker info >/dev/null 2>&1 && tls_ok && ! runsc_ok; then
+  dockerd_pid=$(pgrep -x dockerd | head -n 1 || true)
+  dockerd_cmd=$(tr '\0' ' ' <"/proc/${dockerd_pid:-0}/cmdline" 2>/dev/null || true)
+  dockerd_cmd=${dockerd_cmd% }
+  if [[ -n "$dockerd_pid" && "$dockerd_cmd" == *"--config-file $DOCKERD_CONFIG"* ]]; then
+    # Started by this script with the config file, before it registered runsc: the engine reloads runtimes on SIGHUP.
+    log "dockerd lacks the runtime runsc: reloading $DOCKERD_CONFIG (SIGHUP)"
+    $SUDO kill -HUP "$dockerd_pid"
+    for ((i = 0; i < 20; i++)); do runsc_ok && break; sleep 0.5; done
+  fi
+  if runsc_ok; then :
+  elif [[ -n "$dockerd_pid" && ( "$dockerd_cmd" == *"--tlscert $TLS_DIR/server-cert.pem"* || "${SANDBOX_TEST_RESTART_DOCKERD:-}" == 1 ) ]]; then
+    # Started by this script (an older one, without the config file), or the user lets us: restart it with runsc.
+    log "dockerd lacks the runtime runsc (gVisor) that the -Runtime tests use: restarting dockerd with $DOCKERD_CONFIG"
+    stop_dockerd "$dockerd_pid"
+    start_dockerd
+  else
+    log "The Docker engine has no runtime 'runsc' (gVisor), which the -Runtime tests use. Register it in its daemon.json:"
+    log "  $DOCKERD_CONFIG_TEXT"
+    log "and reload it (kill -HUP <dockerd pid>), or run with SANDBOX_TEST_RESTART_DOCKERD=1 to let build.sh restart it."
+    if [[ "${CI:-}" == true ]]; then
+      log "CI: failing, because the -Runtime tests cannot pass against this engine."
+      exit 1
+    fi
+    log "Going on; the -Runtime tests will be skipped."
   fi
 fi
 

@@ -327,6 +327,25 @@ if (Get-Command Start-SandboxPool -ErrorAction Ignore) {
     finally { $pool | Stop-SandboxPool }
 }
 
+# --- gVisor: create-to-ready and an exec round trip under runsc against runc, interleaved ----------------------------
+# Only where the engine has runsc registered (build.sh does it for the test engine); the ratio is runsc's to runc's.
+if ("$(docker info --format '{{json .Runtimes}}' 2>$null)" -match '"runsc"') {
+    Measure-Group 'create-runsc' @(
+        @{ Tool = 'Sandbox'; Name = 'New-Sandbox -Runtime runsc'; Action = { New-Sandbox -Image $Image -Timeout 600 -Runtime runsc -NoPool }; Cleanup = { param($sb) $sb | Stop-Sandbox } }
+        @{ Tool = 'runc'; Name = 'New-Sandbox (runc)'; Action = { New-Sandbox -Image $Image -Timeout 600 -NoPool }; Cleanup = { param($sb) $sb | Stop-Sandbox } }
+    )
+    $gvisor = New-Sandbox -Image $Image -Timeout 600 -Runtime runsc -NoPool
+    $runc = New-Sandbox -Image $Image -Timeout 600 -NoPool
+    try {
+        Measure-Group 'exec-runsc' @(
+            @{ Tool = 'Sandbox'; Name = "Invoke-SandboxCommand 'true' (runsc)"; Action = { $gvisor | Invoke-SandboxCommand 'true' } }
+            @{ Tool = 'runc'; Name = "Invoke-SandboxCommand 'true' (runc)"; Action = { $runc | Invoke-SandboxCommand 'true' } }
+        )
+    }
+    finally { $gvisor, $runc | Stop-Sandbox }
+}
+else { Write-Host '  (no runsc on the engine: the gVisor rows are left out)' }
+
 # --- throughput: create, use and stop N sandboxes in parallel from this process -----------------------------------
 $throughput = foreach ($p in $Parallelism) {
     $state = [initialsessionstate]::CreateDefault2()

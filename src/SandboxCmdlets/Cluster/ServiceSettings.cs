@@ -17,6 +17,8 @@ namespace Sandbox.Cluster
         {
             if (spec.CodePath != null && !spec.CopyCode)
                 throw new InvalidOperationException("A cluster sandbox's code is copied in, never mounted: the caller sets -PathAccess Copy.");
+            if (spec.Runtime != null)
+                throw new InvalidOperationException("A swarm service cannot choose a runtime: the caller refuses -Runtime with -Cluster (EngineRuntimes.RefuseOnCluster).");
             var labels = SandboxLabels.ForNewSandbox(spec, createdUtc);
             var deadlineVolume = $"{name}-deadline-{Guid.NewGuid().ToString("N").Substring(0, 8)}";
             labels[SandboxLabels.DeadlineVolume] = deadlineVolume;

@@ -45,6 +45,12 @@ namespace Sandbox.Commands
         [ArgumentCompleter(typeof(ImageCompleter))]
         public string? Image { get; set; }
 
+        /// <summary>The container runtime of the throwaway sandbox, such as runsc (gVisor); see New-Sandbox -Runtime.</summary>
+        [Parameter(ParameterSetName = ThrowawaySandbox)]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(RuntimeCompleter))]
+        public string? Runtime { get; set; }
+
         LanguageDefinition _language = null!;
         byte[] _code = null!;
         string _source = "";
@@ -68,6 +74,7 @@ namespace Sandbox.Commands
                 }
                 if (Language != null) _language = LanguageTable.Get(Language);
                 if (Image != null) ImageReference.Validate(Image);
+                if (Runtime != null) EngineRuntimes.Validate(Runtime.Trim());
                 if (MyInvocation.BoundParameters.ContainsKey(nameof(Session))) CheckSessionParameters();
             }
             catch (SandboxException e) { ThrowSandboxError(e); }
@@ -204,6 +211,7 @@ namespace Sandbox.Commands
             try
             {
                 var endpoint = ResolvePlace(DockerHost, Cluster, NodeEndpoint);
+                EngineRuntimes.RefuseOnCluster(Runtime?.Trim(), endpoint);
                 manager = Connect(endpoint);
                 var limits = ResourceLimits.Defaults();
                 limits.Normalize();
@@ -214,6 +222,7 @@ namespace Sandbox.Commands
                     // Its deadline removes it even if this process dies; it outlives the run's own -TimeoutSec.
                     TimeoutSec = TimeoutSec > 0 ? TimeoutSec + 60 : SandboxSpec.DefaultTimeoutSec,
                     Limits = limits,
+                    Runtime = Runtime?.Trim(),
                 };
                 WriteVerbose($"Creating a sandbox from image {spec.Image} for this {_language.Name} code.");
                 try

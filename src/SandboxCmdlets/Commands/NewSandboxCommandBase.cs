@@ -104,6 +104,12 @@ namespace Sandbox.Commands
         [Parameter]
         public SwitchParameter NoPool { get; set; }
 
+        /// <summary>The engine's container runtime for the sandbox, such as runsc (gVisor); the engine's default (runc) when not given.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(RuntimeCompleter))]
+        public string? Runtime { get; set; }
+
         /// <summary>Place the sandbox on this swarm cluster, through its manager: tcp://manager:2376 or ssh://user@manager.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
@@ -239,8 +245,11 @@ namespace Sandbox.Commands
                 CodeAccess = RequestedPathAccess(),
                 User = User?.Trim(),
                 ReadOnlyRoot = ReadOnly,
+                Runtime = Runtime?.Trim(),
             };
             if (spec.User != null) SandboxSpec.ValidateUser(spec.User);
+            if (spec.Runtime != null) EngineRuntimes.Validate(spec.Runtime);
+            EngineRuntimes.RefuseOnCluster(spec.Runtime, endpoint);
             if (spec.ProjectId != null && spec.ProjectId.Length == 0)
                 throw new SandboxException("InvalidProjectId", SandboxErrorKind.InvalidArgument, "The project id is blank.", ProjectId);
             if (Name != null) SandboxNames.Validate(Name);

@@ -71,6 +71,12 @@ namespace Sandbox.Commands
         [Parameter]
         public SwitchParameter ReadOnly { get; set; }
 
+        /// <summary>The engine's container runtime for the sandbox, such as runsc (gVisor); the engine's default (runc) when not given.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(RuntimeCompleter))]
+        public string? Runtime { get; set; }
+
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string? DockerHost { get; set; }
@@ -100,6 +106,7 @@ namespace Sandbox.Commands
                 SandboxNames.Validate(Name);
                 endpoint = ResolvePlace(DockerHost, Cluster, NodeEndpoint);
                 template = BuildTemplate(endpoint);
+                EngineRuntimes.RefuseOnCluster(template.Runtime, endpoint);
             }
             catch (SandboxException e) { WriteSandboxError(e); return; }
 
@@ -112,6 +119,9 @@ namespace Sandbox.Commands
                 RequireSnapshot(manager, Snapshot);
                 // A missing image fails here, at once, rather than as a refill error later.
                 Run(c => manager.EnsureImageAsync(template.Image, template.ImageOrigin, c));
+                // A runtime the engine lacks too: each refill would fail with it.
+                if (template.Runtime != null)
+                    Run(async c => await EngineRuntimes.EnsureAsync(await DockerEngine.ConnectAsync(endpoint, c).ConfigureAwait(false), template.Runtime, c).ConfigureAwait(false));
                 pool = SandboxPools.Start(Name, endpoint, template, Size, TimeSpan.FromSeconds(IdleTimeout));
             }
             catch (SandboxException e) { WriteSandboxError(e); return; }
@@ -131,10 +141,12 @@ namespace Sandbox.Commands
                 NetworkMode = NetworkMode.Trim(),
                 User = User?.Trim(),
                 ReadOnlyRoot = ReadOnly,
+                Runtime = Runtime?.Trim(),
                 Environment = StringMap(Environment),
                 PlacementConstraints = PlacementConstraint?.Select(c => c.Trim()).ToList() ?? new List<string>(),
             };
             if (spec.User != null) SandboxSpec.ValidateUser(spec.User);
+            if (spec.Runtime != null) EngineRuntimes.Validate(spec.Runtime);
             ImageReference.Validate(spec.Image);
 
             spec.Limits = LimitsFrom(Limits, Memory, Cpus, PidsLimit);

@@ -21,6 +21,7 @@ namespace Sandbox.Completion
         static readonly CompletionCache<IReadOnlyList<string>> ImageLists = new CompletionCache<IReadOnlyList<string>>();
         static readonly CompletionCache<IReadOnlyList<string>> NetworkLists = new CompletionCache<IReadOnlyList<string>>();
         static readonly CompletionCache<IReadOnlyList<string>> FolderListings = new CompletionCache<IReadOnlyList<string>>();
+        static readonly CompletionCache<IReadOnlyList<(string Name, bool IsDefault)>> RuntimeLists = new CompletionCache<IReadOnlyList<(string Name, bool IsDefault)>>();
         static int _generation;
 
         /// <summary>Called when this process creates or removes sandboxes, so that the next Tab asks the engine again.</summary>
@@ -33,6 +34,7 @@ namespace Sandbox.Completion
             ImageLists.Clear();
             NetworkLists.Clear();
             FolderListings.Clear();
+            RuntimeLists.Clear();
         }
 
         public static IEnumerable<Sandbox> Sandboxes(IDictionary? fakeBoundParameters)
@@ -79,6 +81,22 @@ namespace Sandbox.Completion
                         .Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.OrdinalIgnoreCase).ToList();
                 }, deadline, Volatile.Read(ref _generation));
                 if (list != null) foreach (var network in list) yield return network;
+            }
+        }
+
+        /// <summary>The container runtimes of the engines the command line names (GET /info), marked when the engine's default.</summary>
+        public static IEnumerable<(string Name, bool IsDefault)> Runtimes(IDictionary? fakeBoundParameters)
+        {
+            var deadline = DateTime.UtcNow + Budget;
+            foreach (var endpoint in Endpoints(fakeBoundParameters))
+            {
+                var list = RuntimeLists.Get(endpoint.CacheKey, async cancel =>
+                {
+                    var engine = await DockerEngine.ConnectAsync(endpoint, cancel).ConfigureAwait(false);
+                    var (names, defaultName) = await EngineRuntimes.ListAsync(engine, cancel).ConfigureAwait(false);
+                    return (IReadOnlyList<(string, bool)>)names.Select(n => (n, n == defaultName)).ToList();
+                }, deadline, Volatile.Read(ref _generation));
+                if (list != null) foreach (var runtime in list) yield return runtime;
             }
         }
 

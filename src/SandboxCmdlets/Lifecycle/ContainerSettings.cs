@@ -23,6 +23,7 @@ namespace Sandbox.Lifecycle
                 CapAdd = DefaultCapabilities.ToList(),
                 SecurityOpt = new List<string> { "no-new-privileges:true" },
                 NetworkMode = spec.NetworkMode,
+                Runtime = spec.Runtime ?? "",
             };
             spec.Limits.ApplyTo(host);
             // Read-only inside, so that code in the sandbox cannot move its own deadline; named, because the engine
@@ -46,6 +47,12 @@ namespace Sandbox.Lifecycle
                 host.Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,exec,nosuid,nodev,mode=1777" };
                 if (!bindsCode)
                     host.Mounts.Add(new Mount { Type = "volume", Target = spec.WorkingDirectory });
+            }
+            else if (EngineRuntimes.KeepsTmpInside(spec.Runtime))
+            {
+                // gVisor mounts its own tmpfs on an empty /tmp, inside its kernel, where the engine's archive API (Copy-SandboxItem,
+                // Invoke-SandboxCode's script file) cannot reach: a volume there is a mount it leaves to the host.
+                host.Mounts.Add(new Mount { Type = "volume", Target = "/tmp" });
             }
 
             var exposed = new Dictionary<string, EmptyStruct>();

@@ -45,7 +45,9 @@ namespace Sandbox.Lifecycle
         // creation. The deadline file, when present (whole epoch seconds, rounded up, and a newline, so that a file being
         // written is not taken; 0: none), wins; it keeps the format every version of the module reads, and it is read
         // right before the loop decides, so that an extended deadline is never cut.
-        // Time is in hundredths: /proc/uptime (never namespaced, not settable from inside) plus an offset to the epoch
+        // Time is in hundredths: /proc/uptime (the host kernel's, never namespaced, not settable from inside; under gVisor
+        // the sandbox's own kernel's, a monotonic clock too, but starting near 0 with the sandbox: "0.08" loses its
+        // leading zeros, which shells read as octal) plus an offset to the epoch
         // taken once at start from bash's $EPOCHREALTIME, else date +%s%N, else (busybox: whole seconds) from the turn
         // of date's second, polled for at most a second. Each estimate errs late, never early (the offset loses one more
         // hundredth, for the one that /proc/uptime cuts off). Far from the deadline the loop wakes once a second (so
@@ -57,7 +59,7 @@ namespace Sandbox.Lifecycle
         const string Guard =
             "F=" + FilePath + "\n" +
             "command exec 3<>/dev/ptmx || command exec 3<&0\n" +
-            "c() { read U X </proc/uptime; U=${U%.*}${U#*.}; }\n" +
+            "c() { read U X </proc/uptime; U=${U%.*}${U#*.}; U=${U#0}; U=${U#0}; }\n" +
             "if [ -n \"$EPOCHREALTIME\" ]; then E=${EPOCHREALTIME#*[.,]}; E=$((${EPOCHREALTIME%[.,]*}00 + 1${E%????} - 100)); c; O=$((E - U))\n" +
             "else\n" +
             "until E=$(date +%s%N); do read -r -n 1 -t 0.05 X <&3; done; c\n" +

@@ -31,7 +31,7 @@ namespace Sandbox.Lifecycle
             var parts = new List<string>
             {
                 endpoint.CacheKey, endpoint.IsCluster ? "cluster" : "engine", NormalizeImage(spec.Image), spec.WorkingDirectory, spec.WorkspaceMode, spec.CodePath ?? spec.BuiltFrom ?? "",
-                spec.NetworkMode, spec.User ?? "", spec.ReadOnlyRoot ? "ro" : "rw",
+                spec.NetworkMode, spec.Runtime ?? "", spec.User ?? "", spec.ReadOnlyRoot ? "ro" : "rw",
                 Invariant(l.Memory), Invariant(l.MemorySwap), Invariant(l.MemoryReservation), Invariant(l.MemorySwappiness), Invariant(l.NanoCpus),
                 Invariant(l.CpuQuota), Invariant(l.CpuPeriod), Invariant(l.CpuShares), l.CpusetCpus ?? "", l.CpusetMems ?? "", Invariant(l.PidsLimit),
                 Invariant(l.ShmSize), Invariant(l.BlkioWeight), Invariant(l.OomKillDisable),

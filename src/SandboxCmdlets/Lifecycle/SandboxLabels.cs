@@ -31,6 +31,8 @@ namespace Sandbox.Lifecycle
         public const string DeadlineVolume = Prefix + "deadline-volume";
         /// <summary>The warm pool that started the sandbox (see <see cref="SandboxPool"/>).</summary>
         public const string Pool = Prefix + "pool";
+        /// <summary>The runtime -Runtime chose (runsc ...); absent when the sandbox runs on the engine's default.</summary>
+        public const string Runtime = Prefix + "runtime";
         /// <summary>"true" on a sandbox that is a swarm service (and on its task's container).</summary>
         public const string Cluster = Prefix + "cluster";
         /// <summary>On a helper container (never a sandbox): the id of the sandbox it serves.</summary>
@@ -84,6 +86,7 @@ namespace Sandbox.Lifecycle
             if (!string.IsNullOrEmpty(spec.User)) labels[User] = spec.User!;
             if (spec.ReadOnlyRoot) labels[ReadOnly] = "true";
             if (!string.IsNullOrEmpty(spec.Pool)) labels[Pool] = spec.Pool!;
+            if (!string.IsNullOrEmpty(spec.Runtime)) labels[Runtime] = spec.Runtime!;
             ShadowInherited(labels);
             return labels;
         }

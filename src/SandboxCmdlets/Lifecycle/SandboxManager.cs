@@ -55,7 +55,7 @@ namespace Sandbox.Lifecycle
                 // A missing image, or settings the engine refused (which may be the image reference), take the
                 // careful way: the image is checked (pulled, or its reference refused) and the create tried again.
                 try { id = await CreateContainerAsync(parameters, cancel).ConfigureAwait(false); }
-                catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.BadRequest ||
+                catch (DockerApiException e) when ((e.StatusCode == HttpStatusCode.BadRequest && !EngineRuntimes.IsUnknownRuntime(e)) ||
                     (e.StatusCode == HttpStatusCode.NotFound && EngineErrors.Message(e).IndexOf("no such image", StringComparison.OrdinalIgnoreCase) >= 0))
                 {
                     await new ImagePuller(Engine).EnsureAsync(spec.Image, pullProgress, cancel, spec.ImageOrigin).ConfigureAwait(false);
@@ -67,6 +67,10 @@ namespace Sandbox.Lifecycle
             {
                 throw new SandboxException("SandboxNameConflict", SandboxErrorKind.ResourceExists,
                     $"A container named '{name}' already exists on {Host}. Choose another -Name or stop it with Stop-Sandbox -Name {name}.", name, null, e);
+            }
+            catch (DockerApiException e) when (spec.Runtime != null && EngineRuntimes.IsUnknownRuntime(e))
+            {
+                throw await EngineRuntimes.NotRegisteredAsync(Engine, spec.Runtime, e).ConfigureAwait(false);
             }
             catch (DockerApiException e) { throw EngineErrors.CreateFailure(e, spec, name, Host); }
             catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, Engine.Endpoint); }

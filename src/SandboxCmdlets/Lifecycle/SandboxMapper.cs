@@ -21,6 +21,8 @@ namespace Sandbox.Lifecycle
         public static Sandbox FromInspect(ContainerInspectResponse c, string dockerHost)
         {
             var sandbox = FromInspectLabels(c, dockerHost);
+            // The engine's word, where it has one: a sandbox without -Runtime runs on the engine's default, which may not be runc.
+            if (!sandbox.Labels.ContainsKey(SandboxLabels.Runtime) && !string.IsNullOrEmpty(c.HostConfig?.Runtime)) sandbox.Runtime = c.HostConfig!.Runtime;
             SandboxDeadlines.FromEngineCreation(sandbox, c.Created.ToUniversalTime());
             return sandbox;
         }
@@ -51,6 +53,7 @@ namespace Sandbox.Lifecycle
             labels.TryGetValue(SandboxLabels.Network, out var network);
             labels.TryGetValue(SandboxLabels.Pool, out var pool);
             labels.TryGetValue(SandboxLabels.Workspace, out var workspace);
+            labels.TryGetValue(SandboxLabels.Runtime, out var runtime);
             var sandbox = new Sandbox
             {
                 Id = id,
@@ -72,6 +75,7 @@ namespace Sandbox.Lifecycle
                 Owner = owner,
                 Pool = pool,
                 NetworkMode = network,
+                Runtime = string.IsNullOrEmpty(runtime) ? EngineRuntimes.Default : runtime!,
                 Limits = new SandboxLimits
                 {
                     MemoryBytes = SandboxLabels.ReadLong(labels, SandboxLabels.Memory) ?? 0,

@@ -96,6 +96,7 @@ namespace Sandbox.Lifecycle
             Environment = _template.Environment,
             User = _template.User,
             ReadOnlyRoot = _template.ReadOnlyRoot,
+            Runtime = _template.Runtime,
             Pool = Name,
         };
 

@@ -41,6 +41,8 @@ namespace Sandbox.Lifecycle
         public bool ReadOnlyRoot { get; set; }
         /// <summary>On a cluster: swarm placement constraints (node.labels.gpu==true, node.hostname!=a); all must hold.</summary>
         public IList<string> PlacementConstraints { get; set; } = new List<string>();
+        /// <summary>The engine's container runtime (HostConfig.Runtime, such as runsc for gVisor); null: the engine's default.</summary>
+        public string? Runtime { get; set; }
         /// <summary>The warm pool this sandbox waits in until New-Sandbox takes it; null for an ordinary sandbox.</summary>
         public string? Pool { get; set; }
 

@@ -56,6 +56,8 @@ namespace Sandbox
         }
         public SandboxLimits Limits { get; internal set; } = new SandboxLimits();
         public string? NetworkMode { get; internal set; }
+        /// <summary>The engine's container runtime that runs the sandbox: runc (the usual default), runsc (gVisor), ...</summary>
+        public string Runtime { get; internal set; } = Lifecycle.EngineRuntimes.Default;
         public string? Owner { get; internal set; }
         /// <summary>The warm pool the sandbox came from; null when New-Sandbox started it.</summary>
         public string? Pool { get; internal set; }
