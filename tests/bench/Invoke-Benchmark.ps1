@@ -23,7 +23,9 @@ param(
     [int] $ListCount = 100,
     # Sandboxes created, used and stopped for each parallelism of the throughput section.
     [int] $ThroughputCount = 20,
-    [int[]] $Parallelism = @(1, 2, 5, 10, 20),
+    [int[]] $Parallelism = @(1, 5, 10),
+    # Timed rounds of the throughput section (after one to warm up); the tools take turns within each.
+    [int] $ThroughputRounds = 2,
     [int] $CopyMiB = 100,
     # The cluster rows (tests/bench/ClusterBenchmark.ps1): sandboxes created, used and stopped on the cluster and on one
     # engine, so many at a time, in so many alternating rounds.
@@ -346,27 +348,81 @@ if ("$(docker info --format '{{json .Runtimes}}' 2>$null)" -match '"runsc"') {
 }
 else { Write-Host '  (no runsc on the engine: the gVisor rows are left out)' }
 
-# --- throughput: create, use and stop N sandboxes in parallel from this process -----------------------------------
-$throughput = foreach ($p in $Parallelism) {
-    $state = [initialsessionstate]::CreateDefault2()
-    $state.ImportPSModule($env:SANDBOX_MODULE_PATH)
-    $pool = [runspacefactory]::CreateRunspacePool(1, $p, $state, $Host)
-    $pool.Open()
-    try {
-        $lifecycle = { param($Image) $sb = New-Sandbox -Image $Image -Timeout 600; $sb | Invoke-SandboxCommand 'true'; $sb | Stop-Sandbox }
-        # Every runspace loads the module and connects before the clock starts.
-        $warm = 1..$p | ForEach-Object { $ps = [powershell]::Create().AddScript('$null = Get-Sandbox -Id none -ErrorAction Ignore'); $ps.RunspacePool = $pool; @{ Ps = $ps; Handle = $ps.BeginInvoke() } }
-        $warm | ForEach-Object { $null = $_.Ps.EndInvoke($_.Handle); $_.Ps.Dispose() }
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        $jobs = 1..$ThroughputCount | ForEach-Object { $ps = [powershell]::Create().AddScript($lifecycle).AddArgument($Image); $ps.RunspacePool = $pool; @{ Ps = $ps; Handle = $ps.BeginInvoke() } }
-        $failures = 0
-        $jobs | ForEach-Object { $null = $_.Ps.EndInvoke($_.Handle); if ($_.Ps.HadErrors) { $failures++ }; $_.Ps.Dispose() }
-        $seconds = $clock.Elapsed.TotalSeconds
-        $row = [pscustomobject]@{ Parallelism = $p; Sandboxes = $ThroughputCount; Seconds = [math]::Round($seconds, 2); PerSecond = [math]::Round($ThroughputCount / $seconds, 2); Failures = $failures }
-        Write-Host ("  throughput parallelism {0,2}: {1} sandboxes in {2:N2} s = {3:N2}/s{4}" -f $p, $ThroughputCount, $seconds, $row.PerSecond, ($failures ? " ($failures failed)" : ''))
-        $row
+# --- throughput: create, use and stop N sandboxes in parallel, against the docker CLI and the Python SDK ------------
+# Sandbox: ForEach-Object -Parallel in this pwsh, as a user writes it; each runspace imports the module (timed: a user
+# pays it). docker CLI: `docker run -d --init`, `docker exec`, `docker rm -f` one after the other in as many parallel
+# shell processes (xargs -P). Python SDK: as many threads on one client. The tools take turns, round after round.
+$cliLifecycle = 'id=$(docker run -d --init "$1" sleep 600) && docker exec "$id" true && docker rm -f "$id" >/dev/null'
+$sdkThroughput = @{}
+$throughputSamples = @{}
+$throughputFailures = @{}
+try {
+    if ($python) {
+        foreach ($p in $Parallelism) {
+            $info = [Diagnostics.ProcessStartInfo]::new($python)
+            foreach ($a in @($sdkScript, "throughput:${ThroughputCount}:$p", $Image)) { $info.ArgumentList.Add($a) }
+            $info.RedirectStandardInput = $info.RedirectStandardOutput = $true
+            $process = [Diagnostics.Process]::Start($info)
+            if ($process.StandardOutput.ReadLine() -eq 'ready') { $sdkThroughput[$p] = $process } else { $process.Dispose() }
+        }
     }
-    finally { $pool.Dispose() }
+    foreach ($round in 0..$ThroughputRounds) {     # round 0 warms up
+        foreach ($p in $Parallelism) {
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $failures = @(1..$ThroughputCount | ForEach-Object -ThrottleLimit $p -Parallel {
+                    $ErrorActionPreference = 'Stop'
+                    try {
+                        Import-Module $using:env:SANDBOX_MODULE_PATH
+                        $sb = New-Sandbox -Image $using:Image -Timeout 600
+                        $sb | Invoke-SandboxCommand 'true'
+                        $sb | Stop-Sandbox
+                    }
+                    catch { 1 }
+                }).Count
+            $samples = @{ Sandbox = $clock.Elapsed.TotalSeconds }
+
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            1..$ThroughputCount | xargs -P $p -n 1 bash -c $cliLifecycle _ $Image | Out-Null
+            $samples['docker CLI'] = $clock.Elapsed.TotalSeconds
+
+            if ($sdkThroughput[$p]) {
+                $sdkThroughput[$p].StandardInput.WriteLine('go')
+                $line = $sdkThroughput[$p].StandardOutput.ReadLine()
+                if ($line) { $samples['Python SDK'] = [double]::Parse($line, [cultureinfo]::InvariantCulture) / 1000 }
+            }
+            if ($round -eq 0) { continue }
+            $throughputFailures[$p] += $failures
+            foreach ($tool in $samples.Keys) { $throughputSamples["$p|$tool"] += @($samples[$tool]) }
+            Write-Host ("  throughput parallelism {0,2} round {1}: Sandbox {2:N2}/s{3}, docker CLI {4:N2}/s, Python SDK {5}" -f $p, $round,
+                ($ThroughputCount / $samples.Sandbox), ($failures ? " ($failures failed)" : ''), ($ThroughputCount / $samples['docker CLI']),
+                ($samples['Python SDK'] ? ('{0:N2}/s' -f ($ThroughputCount / $samples['Python SDK'])) : '-'))
+        }
+    }
+}
+finally {
+    foreach ($process in $sdkThroughput.Values) { $process.StandardInput.Close(); $null = $process.WaitForExit(30000); $process.Dispose() }
+}
+function Get-PerSecond([int] $P, [string] $Tool) {
+    $seconds = @($throughputSamples["$P|$Tool"] | Sort-Object)
+    if (-not $seconds) { return $null }
+    $median = if ($seconds.Count % 2) { $seconds[($seconds.Count - 1) / 2] } else { ($seconds[$seconds.Count / 2 - 1] + $seconds[$seconds.Count / 2]) / 2 }
+    [pscustomobject]@{ PerSecond = [math]::Round($ThroughputCount / $median, 2); Low = [math]::Round($ThroughputCount / $seconds[-1], 2); High = [math]::Round($ThroughputCount / $seconds[0], 2) }
+}
+$throughput = foreach ($p in $Parallelism) {
+    $ours = Get-PerSecond $p 'Sandbox'; $cli = Get-PerSecond $p 'docker CLI'; $sdk = Get-PerSecond $p 'Python SDK'
+    [pscustomobject]@{
+        Parallelism     = $p
+        Sandboxes       = $ThroughputCount
+        PerSecond       = $ours.PerSecond
+        Spread          = "$($ours.Low)..$($ours.High)"
+        CliPerSecond    = $cli.PerSecond
+        CliSpread       = "$($cli.Low)..$($cli.High)"
+        SdkPerSecond    = $sdk.PerSecond
+        SdkSpread       = if ($sdk) { "$($sdk.Low)..$($sdk.High)" }
+        VsCli           = if ($cli) { [math]::Round($ours.PerSecond / $cli.PerSecond, 2) }
+        VsSdk           = if ($sdk) { [math]::Round($ours.PerSecond / $sdk.PerSecond, 2) }
+        Failures        = [int]$throughputFailures[$p]
+    }
 }
 
 # --- the same on a swarm of 3 nodes, against one engine --------------------------------------------------------------
@@ -396,6 +452,9 @@ $budgets = @(
     @{ Budget = 'exec <= 1.0x Python SDK exec_run'; Value = Get-Ratio 'exec' 'Python SDK'; Max = 1.0 }
     @{ Budget = 'copy in MiB/s >= 1.0x docker cp'; Value = Get-Throughput 'copy-in' 'docker CLI'; Min = 1.0 }
     @{ Budget = 'copy out MiB/s >= 1.0x docker cp'; Value = Get-Throughput 'copy-out' 'docker CLI'; Min = 1.0 }
+    foreach ($row in $throughput) {
+        @{ Budget = "throughput at $($row.Parallelism) >= 1.0x docker CLI"; Value = $row.VsCli; Min = 1.0 }
+    }
     @{ Budget = 'Get-Sandbox over 100 < 300 ms'; Value = (Get-Row 'list' 'Sandbox')?.MedianMs; Max = 300 }
     @{ Budget = 'New-Sandbox from a warm pool < 50 ms'; Value = (Get-Row 'create' 'Sandbox pool')?.MedianMs; Max = 50 }
     @{ Budget = 'session command <= 2 ms (local)'; Value = (Get-Row 'session' 'Sandbox session')?.MedianMs; Max = 2 }
@@ -450,8 +509,10 @@ foreach ($row in $results) {
     $null = $markdown.AppendLine(('| {0} | {1}: {2} | {3:0.0} | {4:0.0}..{5:0.0} | {6} | {7} | {8} |' -f $row.Group, $row.Tool, ($row.Name -replace '\|', '\|'), $row.MedianMs, $row.P10Ms, $row.P90Ms,
             $row.MiBps, $vsCli, $row.Ratios['Python SDK']))
 }
-$null = $markdown.AppendLine().AppendLine('| parallelism | sandboxes | seconds | sandboxes/s |').AppendLine('|---:|---:|---:|---:|')
-foreach ($row in $throughput) { $null = $markdown.AppendLine("| $($row.Parallelism) | $($row.Sandboxes) | $($row.Seconds) | $($row.PerSecond) |") }
+$null = $markdown.AppendLine().AppendLine('| parallelism | Sandbox /s (spread) | docker CLI /s (spread) | Python SDK /s (spread) | vs docker CLI | vs Python SDK |').AppendLine('|---:|---:|---:|---:|---:|---:|')
+foreach ($row in $throughput) {
+    $null = $markdown.AppendLine("| $($row.Parallelism) | $($row.PerSecond) ($($row.Spread)) | $($row.CliPerSecond) ($($row.CliSpread)) | $($row.SdkPerSecond) ($($row.SdkSpread)) | $($row.VsCli) | $($row.VsSdk) |")
+}
 if ($clusterThroughput) {
     $null = $markdown.AppendLine().AppendLine('| target | round | sandboxes | at a time | seconds | sandboxes/s | failed | machine CPU busy | CPU-s a sandbox | nodes |').AppendLine('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|')
     foreach ($row in $clusterThroughput) {

@@ -6,8 +6,9 @@ on stdin asks for one repetition (its setup untimed, then the timed calls), answ
 milliseconds it took. Containers it made are removed at the end of input.
 
 usage: docker_sdk_bench.py CASE IMAGE [FILE]
-  CASE: create | exec | exec-1mib | copy-in | copy-out | stop | list
+  CASE: create | exec | exec-1mib | copy-in | copy-out | stop | list | throughput:COUNT:THREADS
   FILE: for copy-in/copy-out, the local file to copy in (and the size to expect back)
+  throughput: COUNT containers started, used (exec_run true) and removed, THREADS at a time on one client
 """
 import io
 import os
@@ -16,6 +17,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import docker
 
@@ -23,7 +25,9 @@ CASE, IMAGE = sys.argv[1], sys.argv[2]
 FILE = sys.argv[3] if len(sys.argv) > 3 else None
 LABEL = {"io.sandbox.bench": "python-sdk"}
 
-client = docker.from_env()
+THREADS = int(CASE.split(":")[2]) if CASE.startswith("throughput:") else 1
+# One client for all threads, as a program would share it; its connection pool holds at least one per thread.
+client = docker.from_env(max_pool_size=max(10, THREADS))
 made = []
 scratch = tempfile.mkdtemp(prefix="sandbox-bench-sdk-")
 
@@ -64,6 +68,20 @@ def case():
     if CASE == "list":
         # sparse: one list request, as Get-Sandbox makes (without it the SDK inspects every container too).
         return (lambda: None), (lambda _: client.containers.list(all=True, sparse=True, filters={"label": "io.sandbox.managed=true"}))
+    if CASE.startswith("throughput:"):
+        count = int(CASE.split(":")[1])
+
+        def lifecycle(_):
+            container = client.containers.run(IMAGE, ["sleep", "600"], detach=True, init=True, labels=LABEL)
+            try:
+                container.exec_run("true")
+            finally:
+                container.remove(force=True)
+
+        def many(_):
+            with ThreadPoolExecutor(max_workers=THREADS) as pool:
+                list(pool.map(lifecycle, range(count)))
+        return (lambda: None), many
     box = start()
     if CASE == "exec":
         return (lambda: box), (lambda c: c.exec_run("true"))

@@ -105,6 +105,10 @@ namespace Sandbox.Endpoints
             if (endpoint.UsesTls) builder = builder.WithAuthProvider(TlsCredentials.Load(endpoint));
             if (endpoint.Kind == EndpointKind.Ssh)
                 return builder.WithTransportOptions(Ssh.SshHandlerFactory.Instance, new Ssh.SshTransportOptions { Session = Ssh.SshSession.For(endpoint) }).Build();
+#if NET
+            if (endpoint.Kind == EndpointKind.Unix)
+                return builder.WithTransportOptions(UnixHandlerFactory.Instance, new UnixHandlerFactory.Options { SocketPath = endpoint.Uri.LocalPath }).Build();
+#endif
             return builder.Build();
         }
 

@@ -52,34 +52,6 @@ namespace Sandbox.Endpoints.Ssh
 #endif
         }
 
-#if NET
-        /// <summary>
-        /// Requests that upgrade the connection (an exec's attach) go through the library's own handler, whose hijacked stream
-        /// reaches the SSH channel and can half-close it: the end of a command's stdin. The pool's streams cannot, and an
-        /// upgraded connection never goes back to the pool anyway.
-        /// </summary>
-        sealed class UpgradeRouter : HttpMessageHandler
-        {
-            readonly HttpMessageInvoker _pooled;
-            readonly HttpMessageInvoker _hijackable;
-
-            public UpgradeRouter(HttpMessageHandler pooled, HttpMessageHandler hijackable)
-            {
-                _pooled = new HttpMessageInvoker(pooled, disposeHandler: true);
-                _hijackable = new HttpMessageInvoker(hijackable, disposeHandler: true);
-            }
-
-            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, System.Threading.CancellationToken cancellationToken) =>
-                (request.Headers.Upgrade.Count > 0 ? _hijackable : _pooled).SendAsync(request, cancellationToken);
-
-            protected override void Dispose(bool disposing)
-            {
-                if (disposing) { _pooled.Dispose(); _hijackable.Dispose(); }
-                base.Dispose(disposing);
-            }
-        }
-#endif
-
         sealed class HijackedStream : WriteClosableStream
         {
             readonly System.IO.Stream _inner;
