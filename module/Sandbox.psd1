@@ -28,6 +28,8 @@
         'New-SandboxSession'
         'Get-SandboxSession'
         'Remove-SandboxSession'
+        'Suspend-Sandbox'
+        'Resume-Sandbox'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

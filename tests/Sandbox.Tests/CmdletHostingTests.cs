@@ -13,7 +13,8 @@ public sealed class CmdletHostingTests
     const string NoEngine = "unix:///nonexistent.sock";
     static readonly string[] Cmdlets = { "New-Sandbox", "Invoke-SandboxCommand", "Copy-SandboxItem", "Get-Sandbox", "Stop-Sandbox", "Set-Sandbox", "Use-Sandbox",
         "Invoke-SandboxCode", "Get-SandboxLanguage", "Register-SandboxLanguage", "Start-SandboxPool", "Get-SandboxPool", "Stop-SandboxPool",
-        "Enter-Sandbox", "New-SandboxSession", "Get-SandboxSession", "Remove-SandboxSession" };
+        "Enter-Sandbox", "New-SandboxSession", "Get-SandboxSession", "Remove-SandboxSession",
+        "Suspend-Sandbox", "Resume-Sandbox" };
 
     readonly PowerShellFixture _ps;
 
