@@ -17,6 +17,21 @@ public class SuspendRecordTests
         Assert.Equal(Now.AddMinutes(10).AddSeconds(42.25), record.ResumedDeadline(Now.AddMinutes(10)));
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-2.3)]
+    [InlineData(7.9)]
+    public void A_resume_thaws_on_the_moment_that_makes_the_whole_second_file_exact(double engineOffsetSec)
+    {
+        var offset = TimeSpan.FromSeconds(engineOffsetSec);
+        var record = SuspendRecord.At(Now, Now.AddSeconds(42.25), keepDeadline: false);
+        var earliest = Now.AddSeconds(10.1);
+        var (engineDeadline, thaw) = record.ThawOnTheSecond(earliest, offset);
+        Assert.Equal(0, engineDeadline.Ticks % TimeSpan.TicksPerSecond);
+        Assert.InRange(thaw, earliest, earliest.AddSeconds(1));
+        Assert.Equal(engineDeadline - offset, thaw + record.Remaining!.Value);
+    }
+
     [Fact]
     public void With_KeepDeadline_the_clock_runs_on_and_the_deadline_ends_a_suspension_before_MaxSuspend()
     {

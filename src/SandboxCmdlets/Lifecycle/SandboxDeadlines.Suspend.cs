@@ -78,15 +78,38 @@ namespace Sandbox.Lifecycle
             try
             {
                 var offset = await ClockOffsetAsync(cancel).ConfigureAwait(false);
-                var now = DateTime.UtcNow;
-                var deadline = sandbox.Suspension is SuspendRecord record ? record.ResumedDeadline(now)
-                    // Paused by someone else (docker pause): the deadline file is the one it had.
-                    : sandbox.ExpiresAt;
-                await WriteFilesAsync(sandbox, new[]
+                var record = sandbox.Suspension;
+                DateTime? deadline;
+                if (record?.Remaining != null && !record.Value.KeepDeadline)
                 {
-                    (SuspendRecord.FileName, SuspendRecord.ResumedText),
-                    (DeadlineGuard.FileName, DeadlineGuard.FileText(deadline + offset)),
-                }, writer, cancel).ConfigureAwait(false);
+                    // The file holds whole seconds: the sandbox thaws at the moment that makes the rounded-up deadline its
+                    // exact remaining time (at most a second's wait), rather than gaining up to a second. A write slower
+                    // than the margin moves it on a second, so that the sandbox never loses time.
+                    var margin = WriteMargin;
+                    while (true)
+                    {
+                        var (engineDeadline, thaw) = record.Value.ThawOnTheSecond(DateTime.UtcNow + margin, offset);
+                        await WriteFilesAsync(sandbox, new[]
+                        {
+                            (SuspendRecord.FileName, SuspendRecord.ResumedText),
+                            (DeadlineGuard.FileName, DeadlineGuard.FileText(engineDeadline)),
+                        }, writer, cancel).ConfigureAwait(false);
+                        deadline = engineDeadline - offset;
+                        var wait = thaw - DateTime.UtcNow;
+                        if (wait >= TimeSpan.Zero) { await Task.Delay(wait, cancel).ConfigureAwait(false); break; }
+                        margin += margin;
+                    }
+                }
+                else
+                {
+                    // -KeepDeadline: the original deadline; paused by someone else (docker pause): the one it had.
+                    deadline = record is SuspendRecord r ? r.ResumedDeadline(DateTime.UtcNow) : sandbox.ExpiresAt;
+                    await WriteFilesAsync(sandbox, new[]
+                    {
+                        (SuspendRecord.FileName, SuspendRecord.ResumedText),
+                        (DeadlineGuard.FileName, DeadlineGuard.FileText(deadline + offset)),
+                    }, writer, cancel).ConfigureAwait(false);
+                }
                 try { await _engine.Client.Containers.UnpauseContainerAsync(sandbox.Id, cancel).ConfigureAwait(false); }
                 catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict) { throw PauseFailure(sandbox, e, "resume"); }
                 catch (Exception e) { throw WriteFailure(e, sandbox); }
@@ -119,6 +142,9 @@ namespace Sandbox.Lifecycle
         internal Task ReadSuspensionsAsync(IEnumerable<Sandbox> sandboxes, CancellationToken cancel) =>
             Task.WhenAll(sandboxes.Where(s => s.EngineState == "paused" && s.Labels.ContainsKey(SandboxLabels.DeadlineVolume))
                 .Select(s => ReadSuspensionAsync(s, cancel)));
+
+        /// <summary>What writing the deadline file may take before the thaw it was computed for.</summary>
+        static readonly TimeSpan WriteMargin = TimeSpan.FromMilliseconds(150);
 
         static void Apply(Sandbox sandbox, SuspendRecord record, DateTime removal)
         {

@@ -51,6 +51,17 @@ namespace Sandbox.Lifecycle
         public DateTime? ResumedDeadline(DateTime nowUtc) =>
             KeepDeadline ? OriginalDeadline : Remaining is TimeSpan r ? nowUtc + r : (DateTime?)null;
 
+        /// <summary>
+        /// For a resume no earlier than <paramref name="earliestThawUtc"/>: the deadline for the file (whole seconds on the
+        /// engine's clock, rounded up) and the moment to thaw (our clock) that leaves exactly the frozen remaining time.
+        /// </summary>
+        public (DateTime EngineDeadline, DateTime ThawAtUtc) ThawOnTheSecond(DateTime earliestThawUtc, TimeSpan engineClockOffset)
+        {
+            var exact = earliestThawUtc + (Remaining ?? TimeSpan.Zero) + engineClockOffset;
+            var engineDeadline = new DateTime((exact.Ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, DateTimeKind.Utc);
+            return (engineDeadline, engineDeadline - engineClockOffset - (Remaining ?? TimeSpan.Zero));
+        }
+
         public string ToFileText() => string.Join(" ", Tag,
             ((long)(SuspendedAtUtc.ToUniversalTime() - UnixTime.Epoch).TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
             (Remaining is TimeSpan r ? (long)Math.Ceiling(r.TotalMilliseconds) : -1).ToString(CultureInfo.InvariantCulture),
