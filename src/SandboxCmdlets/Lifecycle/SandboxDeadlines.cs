@@ -46,8 +46,24 @@ namespace Sandbox.Lifecycle
         public static DateTime? ForNew(int timeoutSec, DateTime createdUtc) => timeoutSec > 0 ? createdUtc.AddSeconds(timeoutSec) : (DateTime?)null;
 
         /// <summary>The deadline PID 1 gets at creation, on the engine's clock.</summary>
-        public static DateTime? GuardDeadline(int timeoutSec, DateTime createdUtc, TimeSpan engineClockOffset) =>
-            ForNew(timeoutSec, createdUtc) is DateTime deadline ? deadline + engineClockOffset + GuardGrace : (DateTime?)null;
+        public static DateTime? GuardDeadline(int timeoutSec, DateTime createdUtc, TimeSpan engineClockOffset, int idleTimeoutSec = 0) =>
+            FirstDeadline(timeoutSec, idleTimeoutSec, createdUtc) is DateTime deadline ? deadline + engineClockOffset + GuardGrace : (DateTime?)null;
+
+        /// <summary>A new sandbox's first deadline: with -IdleTimeout, creation plus that, never past the hard deadline.</summary>
+        public static DateTime? FirstDeadline(int timeoutSec, int idleTimeoutSec, DateTime createdUtc) =>
+            idleTimeoutSec > 0 ? IdleDeadline(createdUtc, idleTimeoutSec, ForNew(timeoutSec, createdUtc)) : ForNew(timeoutSec, createdUtc);
+
+        /// <summary>
+        /// The deadline a use at <paramref name="usedUtc"/> gives: then plus the idle timeout, rounded up to the whole second
+        /// that the deadline file holds (so every layer keeps the same one, and a sandbox is never cut before it has been
+        /// idle that long), never past the hard deadline (null: none).
+        /// </summary>
+        public static DateTime IdleDeadline(DateTime usedUtc, int idleTimeoutSec, DateTime? hardDeadline)
+        {
+            var exact = usedUtc.AddSeconds(idleTimeoutSec);
+            var pushed = new DateTime((exact.Ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, DateTimeKind.Utc);
+            return hardDeadline is DateTime hard && hard < pushed ? hard : pushed;
+        }
 
         /// <summary>
         /// From the engine's creation time (a container's, or on a swarm its service's) the deadline is that plus the timeout,
@@ -55,8 +71,10 @@ namespace Sandbox.Lifecycle
         /// </summary>
         internal static void FromEngineCreation(Sandbox sandbox, DateTime engineCreatedUtc)
         {
-            if (sandbox.TimeoutSec > 0 && sandbox.ExpiresAt != null && !MovedHere.ContainsKey(sandbox.Id))
-                sandbox.ExpiresAt = engineCreatedUtc.AddSeconds(sandbox.TimeoutSec);
+            if (sandbox.TimeoutSec > 0 && sandbox.HardExpiresAt != null) sandbox.HardExpiresAt = engineCreatedUtc.AddSeconds(sandbox.TimeoutSec);
+            if (MovedHere.ContainsKey(sandbox.Id)) return;
+            if (sandbox.IdleTimeoutSec > 0) sandbox.ExpiresAt = IdleDeadline(engineCreatedUtc, sandbox.IdleTimeoutSec, sandbox.HardExpiresAt);
+            else if (sandbox.TimeoutSec > 0 && sandbox.ExpiresAt != null) sandbox.ExpiresAt = engineCreatedUtc.AddSeconds(sandbox.TimeoutSec);
         }
 
         /// <summary>Only a deadline known to have passed counts: never one whose file could not be read.</summary>

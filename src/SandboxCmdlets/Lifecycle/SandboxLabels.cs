@@ -32,6 +32,8 @@ namespace Sandbox.Lifecycle
         public const string Pool = Prefix + "pool";
         /// <summary>"true" on a sandbox that is a swarm service (and on its task's container).</summary>
         public const string Cluster = Prefix + "cluster";
+        /// <summary>-IdleTimeout in seconds, on a sandbox that has one; <see cref="Expires"/> is then its hard deadline.</summary>
+        public const string IdleTimeout = Prefix + "idle-timeout";
         /// <summary>On a helper container (never a sandbox): the id of the sandbox it serves.</summary>
         public const string HelperFor = Prefix + "helper-for";
 
@@ -73,6 +75,7 @@ namespace Sandbox.Lifecycle
             if (spec.CodeIsProjectFolder) labels[ProjectFolder] = "true";
             if (!string.IsNullOrEmpty(spec.User)) labels[User] = spec.User!;
             if (spec.ReadOnlyRoot) labels[ReadOnly] = "true";
+            if (spec.IdleTimeoutSec > 0) labels[IdleTimeout] = spec.IdleTimeoutSec.ToString(CultureInfo.InvariantCulture);
             if (!string.IsNullOrEmpty(spec.Pool)) labels[Pool] = spec.Pool!;
             return labels;
         }

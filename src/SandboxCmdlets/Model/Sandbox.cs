@@ -23,6 +23,10 @@ namespace Sandbox
         public DateTime CreatedAt { get; internal set; }
         public DateTime? ExpiresAt { get; internal set; }
         public int TimeoutSec { get; internal set; }
+        /// <summary>-IdleTimeout: every use pushes <see cref="ExpiresAt"/> to then plus this many seconds; 0: none.</summary>
+        public int IdleTimeoutSec { get; internal set; }
+        /// <summary>The deadline no use can push it past (creation plus -Timeout); null for none.</summary>
+        public DateTime? HardExpiresAt { get; internal set; }
         /// <summary>
         /// Null for a sandbox without a deadline; zero once the deadline has passed or the sandbox was removed. While suspended
         /// (without -KeepDeadline) the time left when it was suspended, which stands still.
