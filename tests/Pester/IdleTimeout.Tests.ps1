@@ -76,6 +76,23 @@ Describe 'New-Sandbox -IdleTimeout on <Name>' -ForEach (Get-TestEndpoints -Name 
         Write-Host ("    {0}: removed {1:+0.000} s after its idle deadline" -f $endpoint.Name, ($gone - $idleDeadline).TotalSeconds)
     }
 
+    It 'commands in a session are uses too' {
+        $sandbox = New-Idle -Timeout 60 -IdleTimeout 3
+        $session = Use-TestEndpoint $endpoint { $sandbox | New-SandboxSession }
+        try {
+            $firstDeadline = $sandbox.ExpiresAt
+            $until = $firstDeadline.AddSeconds(3)
+            while ([datetime]::UtcNow -lt $until) {
+                Use-TestEndpoint $endpoint { $session | Invoke-SandboxCommand 'true' }
+                Start-Sleep -Milliseconds 1000
+            }
+            Test-ContainerExists $sandbox.Id | Should -BeTrue -Because 'each session command pushed its idle deadline'
+            Use-TestEndpoint $endpoint { Get-Sandbox -DockerHost $DockerHost -Id $sandbox.Id } | ForEach-Object ExpiresAt |
+                Should -BeGreaterThan $firstDeadline.AddSeconds(3)
+        }
+        finally { $session | Remove-SandboxSession -ErrorAction SilentlyContinue }
+    }
+
     It 'does not cut a command that runs longer than the idle timeout' {
         $sandbox = New-Idle -Timeout 60 -IdleTimeout 2
         Use-TestEndpoint $endpoint { $sandbox | Invoke-SandboxCommand 'sleep 5; echo done' } | Should -Be 'done'

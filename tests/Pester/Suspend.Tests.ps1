@@ -145,7 +145,7 @@ Describe 'Suspend-Sandbox: the deadline holds with no PowerShell alive' {
         $child = Start-ChildPwsh -WorkFolder $work -Script @"
 `$ErrorActionPreference = 'Stop'
 Import-Module `$env:SANDBOX_MODULE_PATH
-`$sandbox = New-Sandbox -Name '$name' -Image `$env:SANDBOX_IMAGE -Timeout 2
+`$sandbox = New-Sandbox -Name '$name' -Image `$env:SANDBOX_IMAGE -Timeout 3
 `$deadline = `$sandbox.ExpiresAt
 `$sandbox | Suspend-Sandbox
 `$suspended = [datetime]::UtcNow
@@ -162,7 +162,7 @@ Move-Item -LiteralPath '$ready.tmp' -Destination '$ready'
             Wait-Until { Test-Path -LiteralPath $ready } -TimeoutSec 60 | Should -BeTrue -Because (Get-ChildOutput $work | Out-String)
             $id, $expectedText = Get-Content -LiteralPath $ready
             $expected = [datetime]::Parse($expectedText, [cultureinfo]::InvariantCulture, [Globalization.DateTimeStyles]::RoundtripKind).ToUniversalTime()
-            [datetime]::UtcNow | Should -BeLessThan $expected.AddSeconds(-0.5) -Because 'the sandbox must be seen alive after the resume'
+            [datetime]::UtcNow | Should -BeLessThan $expected.AddSeconds(-0.3) -Because 'the sandbox must be seen alive after the resume'
             Test-ContainerExists $id | Should -BeTrue
             $gone = Wait-Gone $id $expected.AddSeconds(5)
             $gone | Should -Not -BeNullOrEmpty

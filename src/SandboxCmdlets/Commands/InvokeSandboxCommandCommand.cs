@@ -134,6 +134,7 @@ namespace Sandbox.Commands
 
         void RunInSession(SandboxSession session)
         {
+            InUse(session);
             ExecOutcome outcome;
             try
             {

@@ -240,18 +240,25 @@ namespace Sandbox.Commands
         protected DockerEngine WorkEngine(Sandbox sandbox, ISandboxBackend backend) => Run(async c =>
         {
             var engine = await backend.WorkEngineAsync(sandbox, c).ConfigureAwait(false);
-            if (sandbox.IdleTimeoutSec > 0)
-            {
-                var deadlines = await backend.DeadlinesAsync(sandbox, c).ConfigureAwait(false);
-                deadlines.Touch(sandbox);
-                lock (_inUse)
-                {
-                    _inUse.Add((sandbox, deadlines));
-                    _useHeartbeat ??= new Timer(_ => TouchInUse(), null, UseHeartbeat, UseHeartbeat);
-                }
-            }
+            if (sandbox.IdleTimeoutSec > 0) InUse(sandbox, await backend.DeadlinesAsync(sandbox, c).ConfigureAwait(false));
             return engine;
         });
+
+        /// <summary>A command in a session is a use too (the session holds its engine).</summary>
+        private protected void InUse(SandboxSession session)
+        {
+            if (session.Sandbox.IdleTimeoutSec > 0) InUse(session.Sandbox, new SandboxDeadlines(session.Engine));
+        }
+
+        void InUse(Sandbox sandbox, SandboxDeadlines deadlines)
+        {
+            deadlines.Touch(sandbox);
+            lock (_inUse)
+            {
+                _inUse.Add((sandbox, deadlines));
+                _useHeartbeat ??= new Timer(_ => TouchInUse(), null, UseHeartbeat, UseHeartbeat);
+            }
+        }
 
         static readonly TimeSpan UseHeartbeat = TimeSpan.FromSeconds(1);
         readonly List<(Sandbox Sandbox, SandboxDeadlines Deadlines)> _inUse = new List<(Sandbox, SandboxDeadlines)>();
