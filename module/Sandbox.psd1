@@ -33,6 +33,8 @@
         'Save-Sandbox'
         'Get-SandboxSnapshot'
         'Remove-SandboxSnapshot'
+        'Suspend-Sandbox'
+        'Resume-Sandbox'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

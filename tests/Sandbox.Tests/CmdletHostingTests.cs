@@ -14,7 +14,7 @@ public sealed class CmdletHostingTests
     static readonly string[] Cmdlets = { "New-Sandbox", "Invoke-SandboxCommand", "Copy-SandboxItem", "Get-Sandbox", "Stop-Sandbox", "Set-Sandbox", "Use-Sandbox",
         "Invoke-SandboxCode", "Get-SandboxLanguage", "Register-SandboxLanguage", "Start-SandboxPool", "Get-SandboxPool", "Stop-SandboxPool",
         "Enter-Sandbox", "New-SandboxSession", "Get-SandboxSession", "Remove-SandboxSession",
-        "Get-SandboxStats", "Get-SandboxEvent", "Save-Sandbox", "Get-SandboxSnapshot", "Remove-SandboxSnapshot" };
+        "Get-SandboxStats", "Get-SandboxEvent", "Save-Sandbox", "Get-SandboxSnapshot", "Remove-SandboxSnapshot", "Suspend-Sandbox", "Resume-Sandbox" };
 
     readonly PowerShellFixture _ps;
 

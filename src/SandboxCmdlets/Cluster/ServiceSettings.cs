@@ -45,7 +45,7 @@ namespace Sandbox.Cluster
                 Image = spec.Image,
                 Labels = new Dictionary<string, string>(labels),
                 Command = DeadlineGuard.Entrypoint,
-                Args = DeadlineGuard.Command(SandboxDeadlines.GuardDeadline(spec.TimeoutSec, createdUtc, engineClockOffset)),
+                Args = DeadlineGuard.Command(SandboxDeadlines.GuardDeadline(spec.TimeoutSec, createdUtc, engineClockOffset, spec.IdleTimeoutSec)),
                 Dir = spec.WorkingDirectory,
                 User = spec.User ?? "",
                 Env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList(),

@@ -164,6 +164,7 @@ namespace Sandbox.Commands
         /// <summary>Runs the code in the session's kernel for its language (started on first use), so that its variables stay for the next call.</summary>
         void RunInSession(SandboxSession session)
         {
+            InUse(session);
             var display = Display();
             KernelOutcome? result = null;
             ExecOutcome outcome;

@@ -9,7 +9,7 @@ namespace Sandbox.Commands
 {
     [Cmdlet(VerbsLifecycle.Invoke, "SandboxCommand", DefaultParameterSetName = BySandbox)]
     [OutputType(typeof(string), typeof(SandboxCommandResult), typeof(Job))]
-    public sealed class InvokeSandboxCommandCommand : SandboxExecCmdletBase, IDisposable
+    public sealed class InvokeSandboxCommandCommand : SandboxExecCmdletBase
     {
         private protected override bool AcceptsSessions => true;
 
@@ -134,6 +134,7 @@ namespace Sandbox.Commands
 
         void RunInSession(SandboxSession session)
         {
+            InUse(session);
             ExecOutcome outcome;
             try
             {
@@ -238,7 +239,7 @@ namespace Sandbox.Commands
         }
 
         /// <summary>The pipeline ended without EndProcessing (Ctrl+C while upstream ran, an upstream error): the command inside is stopped.</summary>
-        public void Dispose()
+        protected override void DisposeCore()
         {
             var run = _run;
             _run = null;

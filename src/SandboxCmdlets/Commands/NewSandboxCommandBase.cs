@@ -52,6 +52,10 @@ namespace Sandbox.Commands
         public int Timeout { get; set; } = SandboxSpec.DefaultTimeoutSec;
 
         [Parameter]
+        [ValidateRange(0, 31_536_000)]
+        public int IdleTimeout { get; set; }
+
+        [Parameter]
         [ValidateNotNull]
         public Hashtable? Limits { get; set; }
 
@@ -241,6 +245,7 @@ namespace Sandbox.Commands
                 Name = Name,
                 ProjectId = ProjectId?.Trim(),
                 TimeoutSec = Timeout,
+                IdleTimeoutSec = IdleTimeout,
                 NetworkMode = NetworkMode.Trim(),
                 CodeAccess = RequestedPathAccess(),
                 User = User?.Trim(),

@@ -16,7 +16,7 @@ namespace Sandbox.Commands
     /// Runs engine work off the pipeline thread while pumping whatever it posts (output, progress) back onto it,
     /// and cancels that work when the user presses Ctrl+C.
     /// </summary>
-    public abstract class SandboxCmdletBase : PSCmdlet
+    public abstract class SandboxCmdletBase : PSCmdlet, IDisposable
     {
         readonly CancellationTokenSource _cancel = new CancellationTokenSource();
         BlockingCollection<Action>? _pipelineQueue;
@@ -233,7 +233,55 @@ namespace Sandbox.Commands
         protected ISandboxBackend ConnectFor(Sandbox sandbox) => Run(c => SandboxBackends.ForAsync(sandbox, EndpointOf(sandbox), c));
 
         /// <summary>The engine that runs the sandbox's processes (on a cluster, its node's).</summary>
-        protected DockerEngine WorkEngine(Sandbox sandbox, ISandboxBackend backend) => Run(c => backend.WorkEngineAsync(sandbox, c));
+        /// <summary>
+        /// Every use of a sandbox gets its engine here, which is also where a use pushes an idle deadline: at its start, every
+        /// few seconds while this cmdlet runs (a command may run longer than the idle timeout), and at its end (Dispose).
+        /// </summary>
+        protected DockerEngine WorkEngine(Sandbox sandbox, ISandboxBackend backend) => Run(async c =>
+        {
+            var engine = await backend.WorkEngineAsync(sandbox, c).ConfigureAwait(false);
+            if (sandbox.IdleTimeoutSec > 0) InUse(sandbox, await backend.DeadlinesAsync(sandbox, c).ConfigureAwait(false));
+            return engine;
+        });
+
+        /// <summary>A command in a session is a use too (the session holds its engine).</summary>
+        private protected void InUse(SandboxSession session)
+        {
+            if (session.Sandbox.IdleTimeoutSec > 0) InUse(session.Sandbox, new SandboxDeadlines(session.Engine));
+        }
+
+        void InUse(Sandbox sandbox, SandboxDeadlines deadlines)
+        {
+            deadlines.Touch(sandbox);
+            lock (_inUse)
+            {
+                _inUse.Add((sandbox, deadlines));
+                _useHeartbeat ??= new Timer(_ => TouchInUse(), null, UseHeartbeat, UseHeartbeat);
+            }
+        }
+
+        static readonly TimeSpan UseHeartbeat = TimeSpan.FromSeconds(1);
+        readonly List<(Sandbox Sandbox, SandboxDeadlines Deadlines)> _inUse = new List<(Sandbox, SandboxDeadlines)>();
+        Timer? _useHeartbeat;
+
+        void TouchInUse()
+        {
+            lock (_inUse) foreach (var (sandbox, deadlines) in _inUse) deadlines.Touch(sandbox);
+        }
+
+        /// <summary>PowerShell disposes every cmdlet when its pipeline ends, however it ends.</summary>
+        public void Dispose()
+        {
+            try { DisposeCore(); }
+            finally
+            {
+                lock (_inUse) { _useHeartbeat?.Dispose(); _useHeartbeat = null; }
+                TouchInUse();
+            }
+        }
+
+        /// <summary>What a cmdlet lets go of when its pipeline ends.</summary>
+        protected virtual void DisposeCore() { }
 
         protected ErrorRecord ToErrorRecord(Exception e, object? fallbackTarget = null)
         {

@@ -52,7 +52,14 @@ namespace Sandbox.Hosting
                 CleanupEngine.Instance.Expired += OnExpired;
                 CleanupEngine.Instance.Lost += OnLost;
                 CleanupEngine.Instance.Problem += OnProblem;
+                SandboxDeadlines.PushFailed += OnPushFailed;
             }
+        }
+
+        static void OnPushFailed(Sandbox sandbox, Exception e)
+        {
+            if (PendingWarnings.Count < PendingWarningsLimit)
+                PendingWarnings.Enqueue($"The idle deadline of sandbox '{sandbox.Name}' could not be pushed: {SandboxException.FromUnexpected(e).Message} It keeps the deadline it had; the next use tries again.");
         }
 
         /// <summary>A closed runspace (a job's, a finished one) hears no more events, and its hooks go with it.</summary>
@@ -147,6 +154,7 @@ namespace Sandbox.Hosting
                 CleanupEngine.Instance.Lost -= OnLost;
                 CleanupEngine.Instance.Problem -= OnProblem;
             }
+            SandboxDeadlines.PushFailed -= OnPushFailed;
             Hooks.Clear();
             Runspaces.Clear();
             Announced.Clear();

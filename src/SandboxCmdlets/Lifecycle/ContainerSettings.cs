@@ -76,7 +76,7 @@ namespace Sandbox.Lifecycle
                 Image = spec.Image,
                 Entrypoint = DeadlineGuard.Entrypoint,
                 OpenStdin = true,     // where there is no pseudo-terminal, the deadline guard sleeps reading it
-                Cmd = DeadlineGuard.Command(SandboxDeadlines.GuardDeadline(spec.TimeoutSec, createdUtc, engineClockOffset)),
+                Cmd = DeadlineGuard.Command(SandboxDeadlines.GuardDeadline(spec.TimeoutSec, createdUtc, engineClockOffset, spec.IdleTimeoutSec)),
                 WorkingDir = spec.WorkingDirectory,
                 User = spec.User ?? "",
                 Env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList(),

@@ -124,13 +124,19 @@ namespace Sandbox.Lifecycle
         public static MemoryStream Archive(DateTime? deadlineUtc) => Archive(FileName, FileText(deadlineUtc));
 
         /// <summary>A one-file tar for the deadline folder.</summary>
-        public static MemoryStream Archive(string name, string text)
+        public static MemoryStream Archive(string name, string text) => Archive(new[] { (name, text) });
+
+        /// <summary>A tar of files for the deadline folder, in the order given (the engine unpacks them in that order).</summary>
+        public static MemoryStream Archive(IEnumerable<(string Name, string Text)> files)
         {
-            var content = Encoding.ASCII.GetBytes(text);
             var buffer = new MemoryStream();
             var tar = new Files.TarWriter(buffer);
-            using (var data = new MemoryStream(content))
+            foreach (var (name, text) in files)
+            {
+                var content = Encoding.ASCII.GetBytes(text);
+                using var data = new MemoryStream(content);
                 tar.WriteFileAsync(name, 0x1A4, DateTime.UtcNow, data, content.Length, null, default).GetAwaiter().GetResult();
+            }
             tar.FinishAsync(default).GetAwaiter().GetResult();
             buffer.Position = 0;
             return buffer;

@@ -26,6 +26,10 @@ namespace Sandbox.Lifecycle
             return Offsets[engine.Endpoint.CacheKey] = offset;
         }
 
+        /// <summary>The offset when it is already known (a local engine's is zero); null when it must be asked.</summary>
+        public static TimeSpan? Known(DockerEngine engine) =>
+            engine.Endpoint.IsLocal ? TimeSpan.Zero : Offsets.TryGetValue(engine.Endpoint.CacheKey, out var known) ? known : (TimeSpan?)null;
+
         /// <summary>The engine's time now, as the engine reports it.</summary>
         public static async Task<DateTime> NowAsync(DockerEngine engine, CancellationToken cancel)
         {

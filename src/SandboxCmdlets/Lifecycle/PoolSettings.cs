@@ -21,6 +21,8 @@ namespace Sandbox.Lifecycle
             if (spec.CodePath != null) return "-Path";
             if (spec.BuiltFrom != null) return "-Build";
             if (spec.Ports.Count > 0) return "-Port";
+            // A pool member's labels and PID 1 have no idle timeout; a pooled idle sandbox is not done yet.
+            if (spec.IdleTimeoutSec > 0) return "-IdleTimeout";
             return null;
         }
 

@@ -18,7 +18,7 @@ namespace Sandbox.Lifecycle
     /// PID 1 watches (labels cannot change). The file is the truth whenever it exists; a file that cannot be read makes
     /// the deadline unknown, and an unknown deadline never counts as passed.
     /// </summary>
-    public sealed class SandboxDeadlines
+    public sealed partial class SandboxDeadlines
     {
         /// <summary>
         /// PID 1 exits this long after creation + timeout: the engine stamps a sandbox's creation a moment after we ask,
@@ -46,8 +46,24 @@ namespace Sandbox.Lifecycle
         public static DateTime? ForNew(int timeoutSec, DateTime createdUtc) => timeoutSec > 0 ? createdUtc.AddSeconds(timeoutSec) : (DateTime?)null;
 
         /// <summary>The deadline PID 1 gets at creation, on the engine's clock.</summary>
-        public static DateTime? GuardDeadline(int timeoutSec, DateTime createdUtc, TimeSpan engineClockOffset) =>
-            ForNew(timeoutSec, createdUtc) is DateTime deadline ? deadline + engineClockOffset + GuardGrace : (DateTime?)null;
+        public static DateTime? GuardDeadline(int timeoutSec, DateTime createdUtc, TimeSpan engineClockOffset, int idleTimeoutSec = 0) =>
+            FirstDeadline(timeoutSec, idleTimeoutSec, createdUtc) is DateTime deadline ? deadline + engineClockOffset + GuardGrace : (DateTime?)null;
+
+        /// <summary>A new sandbox's first deadline: with -IdleTimeout, creation plus that, never past the hard deadline.</summary>
+        public static DateTime? FirstDeadline(int timeoutSec, int idleTimeoutSec, DateTime createdUtc) =>
+            idleTimeoutSec > 0 ? IdleDeadline(createdUtc, idleTimeoutSec, ForNew(timeoutSec, createdUtc)) : ForNew(timeoutSec, createdUtc);
+
+        /// <summary>
+        /// The deadline a use at <paramref name="usedUtc"/> gives: then plus the idle timeout, rounded up to the whole second
+        /// that the deadline file holds (so every layer keeps the same one, and a sandbox is never cut before it has been
+        /// idle that long), never past the hard deadline (null: none).
+        /// </summary>
+        public static DateTime IdleDeadline(DateTime usedUtc, int idleTimeoutSec, DateTime? hardDeadline)
+        {
+            var exact = usedUtc.AddSeconds(idleTimeoutSec);
+            var pushed = new DateTime((exact.Ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, DateTimeKind.Utc);
+            return hardDeadline is DateTime hard && hard < pushed ? hard : pushed;
+        }
 
         /// <summary>
         /// From the engine's creation time (a container's, or on a swarm its service's) the deadline is that plus the timeout,
@@ -55,8 +71,10 @@ namespace Sandbox.Lifecycle
         /// </summary>
         internal static void FromEngineCreation(Sandbox sandbox, DateTime engineCreatedUtc)
         {
-            if (sandbox.TimeoutSec > 0 && sandbox.ExpiresAt != null && !MovedHere.ContainsKey(sandbox.Id))
-                sandbox.ExpiresAt = engineCreatedUtc.AddSeconds(sandbox.TimeoutSec);
+            if (sandbox.TimeoutSec > 0 && sandbox.HardExpiresAt != null) sandbox.HardExpiresAt = engineCreatedUtc.AddSeconds(sandbox.TimeoutSec);
+            if (MovedHere.ContainsKey(sandbox.Id)) return;
+            if (sandbox.IdleTimeoutSec > 0) sandbox.ExpiresAt = IdleDeadline(engineCreatedUtc, sandbox.IdleTimeoutSec, sandbox.HardExpiresAt);
+            else if (sandbox.TimeoutSec > 0 && sandbox.ExpiresAt != null) sandbox.ExpiresAt = engineCreatedUtc.AddSeconds(sandbox.TimeoutSec);
         }
 
         /// <summary>Only a deadline known to have passed counts: never one whose file could not be read.</summary>
@@ -112,20 +130,25 @@ namespace Sandbox.Lifecycle
 
         async Task<DeadlineFileRead> ReadFileOnceAsync(string id, CancellationToken cancel)
         {
+            var text = await ReadVolumeFileOnceAsync(id, DeadlineGuard.FilePath, cancel).ConfigureAwait(false);
+            return text != null && DeadlineGuard.TryParse(text, out var deadline) ? DeadlineFileRead.Present(deadline) : DeadlineFileRead.Absent;
+        }
+
+        /// <summary>A small file of the deadline folder as the sandbox sees it; null when there is none (or no sandbox).</summary>
+        async Task<string?> ReadVolumeFileOnceAsync(string id, string path, CancellationToken cancel)
+        {
             System.IO.Stream? archive;
-            try { archive = (await _engine.Client.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = DeadlineGuard.FilePath }, false, cancel).ConfigureAwait(false)).Stream; }
+            try { archive = (await _engine.Client.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = path }, false, cancel).ConfigureAwait(false)).Stream; }
             // No such file (never moved), or no such sandbox (then nothing is left to expire).
-            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return DeadlineFileRead.Absent; }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return null; }
             using var stream = archive;
-            if (stream == null) return DeadlineFileRead.Absent;
+            if (stream == null) return null;
             var reader = new TarReader(stream);
             var entry = await reader.NextAsync(cancel).ConfigureAwait(false);
-            if (entry == null || entry.Type != TarEntryType.File || entry.Size > 64) return DeadlineFileRead.Absent;
+            if (entry == null || entry.Type != TarEntryType.File || entry.Size > 64) return null;
             using var content = new System.IO.MemoryStream();
             await reader.CopyDataAsync(content, null, cancel).ConfigureAwait(false);
-            return DeadlineGuard.TryParse(Encoding.ASCII.GetString(content.ToArray()), out var deadline)
-                ? DeadlineFileRead.Present(deadline)
-                : DeadlineFileRead.Absent;
+            return Encoding.ASCII.GetString(content.ToArray());
         }
 
         /// <summary>
@@ -155,6 +178,9 @@ namespace Sandbox.Lifecycle
         /// <param name="writer">A deadline writer made beforehand (<see cref="CreateWriterAsync"/>); the caller removes it.</param>
         public async Task MoveAsync(Sandbox sandbox, int timeoutSec, DateTime? fromUtc, DeadlineWriter? writer, CancellationToken cancel)
         {
+            if (sandbox.SuspendedAt != null)
+                throw new SandboxException("SandboxSuspended", SandboxErrorKind.InvalidOperation,
+                    $"Sandbox '{sandbox.Name}' is suspended: its deadline cannot move while it is.", sandbox.Name, "Resume it with Resume-Sandbox first.");
             var from = fromUtc ?? DateTime.UtcNow;
             DateTime? engineDeadline = null;
             if (timeoutSec > 0)
@@ -221,13 +247,17 @@ namespace Sandbox.Lifecycle
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { }
         }
 
-        async Task WriteFileAsync(Sandbox sandbox, DateTime? engineDeadline, DeadlineWriter? given, CancellationToken cancel)
+        Task WriteFileAsync(Sandbox sandbox, DateTime? engineDeadline, DeadlineWriter? given, CancellationToken cancel) =>
+            WriteFilesAsync(sandbox, new[] { (DeadlineGuard.FileName, DeadlineGuard.FileText(engineDeadline)) }, given, cancel);
+
+        /// <summary>Writes files of the deadline folder in the order given (the deadline file last, so that it is never ahead of the rest).</summary>
+        async Task WriteFilesAsync(Sandbox sandbox, (string Name, string Text)[] files, DeadlineWriter? given, CancellationToken cancel)
         {
-            if (given?.LocalFolder is string folder && TryWriteLocally(folder, engineDeadline)) return;
+            if (given?.LocalFolder is string folder && files.All(f => TryWriteLocally(folder, f.Name, f.Text))) return;
             var writer = given ?? await CreateWriterAsync(sandbox, findLocalFolder: false, cancel).ConfigureAwait(false);
             try
             {
-                using var archive = DeadlineGuard.Archive(engineDeadline);
+                using var archive = DeadlineGuard.Archive(files);
                 await _engine.Client.Containers.ExtractArchiveToContainerAsync(writer.ContainerId, new CopyToContainerParameters { Path = DeadlineGuard.Folder }, archive, cancel).ConfigureAwait(false);
             }
             catch (Exception e) { throw WriteFailure(e, sandbox); }
@@ -242,13 +272,13 @@ namespace Sandbox.Lifecycle
         }
 
         /// <summary>Written beside it and renamed over it, so that PID 1 never reads half a file; false: let the engine write.</summary>
-        static bool TryWriteLocally(string folder, DateTime? engineDeadline)
+        static bool TryWriteLocally(string folder, string name, string text)
         {
-            var target = System.IO.Path.Combine(folder, DeadlineGuard.FileName);
-            var temporary = System.IO.Path.Combine(folder, "." + DeadlineGuard.FileName + "." + Guid.NewGuid().ToString("N"));
+            var target = System.IO.Path.Combine(folder, name);
+            var temporary = System.IO.Path.Combine(folder, "." + name + "." + Guid.NewGuid().ToString("N"));
             try
             {
-                System.IO.File.WriteAllText(temporary, DeadlineGuard.FileText(engineDeadline));
+                System.IO.File.WriteAllText(temporary, text);
                 if (System.IO.File.Exists(target)) System.IO.File.Replace(temporary, target, null);
                 else System.IO.File.Move(temporary, target);
                 return true;

@@ -23,13 +23,24 @@ namespace Sandbox.Lifecycle
 
         /// <summary>The engine refused to work in a container that is paused, stopped or on its way out.</summary>
         public static SandboxException NotRunning(string containerId, DockerApiException inner) =>
-            new SandboxException(NotRunningId, SandboxErrorKind.InvalidOperation, NotRunningMessage(ShortId(containerId), containerId, inner), containerId, null, inner);
+            IsPaused(inner) ? Suspended(ShortId(containerId), containerId, inner)
+            : new SandboxException(NotRunningId, SandboxErrorKind.InvalidOperation, NotRunningMessage(ShortId(containerId), containerId, inner), containerId, null, inner);
+
+        /// <summary>The engine refuses exec in a paused container ("... is paused, unpause the container before exec").</summary>
+        static bool IsPaused(DockerApiException e) => Regex.IsMatch(EngineErrors.Message(e), @"\bis paused\b", RegexOptions.IgnoreCase);
+
+        static SandboxException Suspended(string label, object target, DockerApiException inner) =>
+            new SandboxException(SuspendedId, SandboxErrorKind.InvalidOperation,
+                $"Sandbox {label} is suspended: nothing runs in it until it is resumed.", target, "Resume it with Resume-Sandbox, then run the command again.", inner);
+
+        const string SuspendedId = "SandboxSuspended";
 
         /// <summary>The same error about the sandbox by its name, when <paramref name="e"/> is one of these about its container.</summary>
         public static Exception Named(Exception e, Sandbox sandbox)
         {
             if (!(e is SandboxException s) || !(s.Target is string id) || !string.Equals(id, sandbox.Id, StringComparison.OrdinalIgnoreCase)) return e;
             if (s.ErrorId == NotFoundId) return NotFound(sandbox, s.InnerException);
+            if (s.ErrorId == SuspendedId && s.InnerException is DockerApiException paused) return Suspended(Label(sandbox), sandbox.Name, paused);
             if (s.ErrorId == NotRunningId && s.InnerException is DockerApiException api)
                 return new SandboxException(NotRunningId, SandboxErrorKind.InvalidOperation, NotRunningMessage(Label(sandbox), sandbox.Id, api), sandbox.Name, null, api);
             return e;

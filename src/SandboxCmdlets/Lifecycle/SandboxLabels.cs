@@ -35,6 +35,8 @@ namespace Sandbox.Lifecycle
         public const string Runtime = Prefix + "runtime";
         /// <summary>"true" on a sandbox that is a swarm service (and on its task's container).</summary>
         public const string Cluster = Prefix + "cluster";
+        /// <summary>-IdleTimeout in seconds, on a sandbox that has one; <see cref="Expires"/> is then its hard deadline.</summary>
+        public const string IdleTimeout = Prefix + "idle-timeout";
         /// <summary>On a helper container (never a sandbox): the id of the sandbox it serves.</summary>
         public const string HelperFor = Prefix + "helper-for";
         /// <summary>"true" on an image Save-Sandbox made (see <see cref="SandboxSnapshots"/>); the module removes no other image.</summary>
@@ -85,6 +87,7 @@ namespace Sandbox.Lifecycle
             if (spec.CodeIsProjectFolder) labels[ProjectFolder] = "true";
             if (!string.IsNullOrEmpty(spec.User)) labels[User] = spec.User!;
             if (spec.ReadOnlyRoot) labels[ReadOnly] = "true";
+            if (spec.IdleTimeoutSec > 0) labels[IdleTimeout] = spec.IdleTimeoutSec.ToString(CultureInfo.InvariantCulture);
             if (!string.IsNullOrEmpty(spec.Pool)) labels[Pool] = spec.Pool!;
             if (!string.IsNullOrEmpty(spec.Runtime)) labels[Runtime] = spec.Runtime!;
             ShadowInherited(labels);

@@ -128,6 +128,7 @@ namespace Sandbox.Lifecycle
                 // or created and about to start): only a deadline known to have passed counts.
                 await Task.WhenAll(sandboxes.Where(s => s.IsExpired && s.Labels.ContainsKey(SandboxLabels.DeadlineVolume))
                     .Select(s => Deadlines.RefreshAsync(s, cancel))).ConfigureAwait(false);
+                await Deadlines.ReadSuspensionsAsync(sandboxes, cancel).ConfigureAwait(false);
                 await SandboxPools.MarkMembersAsync(sandboxes, _ => Task.FromResult(Deadlines), cancel).ConfigureAwait(false);
                 return sandboxes;
             }
@@ -155,7 +156,9 @@ namespace Sandbox.Lifecycle
                 var inspect = await Client.Containers.InspectContainerAsync(idOrName, cancel).ConfigureAwait(false);
                 var labels = inspect.Config?.Labels;
                 if (labels == null || !labels.TryGetValue(SandboxLabels.Managed, out var managed) || managed != "true" || SwarmTasks.IsTaskContainer(labels)) return null;
-                return Attach(SandboxMapper.FromInspect(inspect, Host));
+                var sandbox = Attach(SandboxMapper.FromInspect(inspect, Host));
+                await Deadlines.ReadSuspensionsAsync(new[] { sandbox }, cancel).ConfigureAwait(false);
+                return sandbox;
             }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return null; }
             catch (Exception e) when (!(e is DockerApiException)) { throw DockerEngine.Translate(e, Engine.Endpoint); }

@@ -64,6 +64,8 @@ namespace Sandbox.Lifecycle
                 DockerHost = dockerHost,
                 CreatedAt = created.ToUniversalTime(),
                 ExpiresAt = SandboxLabels.ReadExpiry(labels),
+                HardExpiresAt = SandboxLabels.ReadExpiry(labels),
+                IdleTimeoutSec = (int)(SandboxLabels.ReadLong(labels, SandboxLabels.IdleTimeout) ?? 0),
                 TimeoutSec = (int)(SandboxLabels.ReadLong(labels, SandboxLabels.Timeout) ?? 0),
                 Ports = portList.GroupBy(p => (p.ContainerPort, p.Protocol, p.HostPort))
                     .Select(g => g.OrderBy(p => p.HostIp.Contains(":") ? 1 : 0).First())
@@ -84,6 +86,8 @@ namespace Sandbox.Lifecycle
                 },
                 Labels = labels,
             };
+            // Until a use moves it (in the deadline file), an idle sandbox's deadline is its creation plus the idle timeout.
+            if (sandbox.IdleTimeoutSec > 0) sandbox.ExpiresAt = SandboxDeadlines.IdleDeadline(sandbox.CreatedAt, sandbox.IdleTimeoutSec, sandbox.HardExpiresAt);
             Endpoints.Ssh.PortTunnels.Apply(sandbox);
             SandboxDeadlines.ApplyKnown(sandbox);
             return sandbox;

@@ -70,6 +70,7 @@ namespace Sandbox.Lifecycle
             catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
 
             AfterRemoval(id);
+            await SandboxDeadlines.ReleasePusherAsync(id).ConfigureAwait(false);
             if (deadlineVolume != null) await RemoveVolumeAsync(deadlineVolume).ConfigureAwait(false);
             return removed;
         }

@@ -31,6 +31,8 @@ namespace Sandbox.Lifecycle
             : WorkspaceModes.MountedReadWrite;
         public string WorkingDirectory { get; set; } = "/workspace";
         public int TimeoutSec { get; set; } = DefaultTimeoutSec;
+        /// <summary>-IdleTimeout: every use pushes the deadline to now plus this, never past <see cref="TimeoutSec"/>; 0: none.</summary>
+        public int IdleTimeoutSec { get; set; }
         public ResourceLimits Limits { get; set; } = ResourceLimits.Defaults();
         public string NetworkMode { get; set; } = "bridge";
         public IList<PortSpec> Ports { get; set; } = new List<PortSpec>();

@@ -16,15 +16,23 @@ namespace Sandbox
         /// "removed" once this process removed the sandbox (through any object of it); "expired" once its deadline is known to
         /// have passed (it is gone, or going within moments); else <see cref="EngineState"/>.
         /// </summary>
-        public string State => IsRemoved ? "removed" : IsExpired && !DeadlineUnknown ? "expired" : EngineState;
+        public string State => IsRemoved ? "removed" : IsExpired && !DeadlineUnknown ? "expired" : EngineState == "paused" ? "suspended" : EngineState;
         /// <summary>What the engine reported when this object was read (running, created, paused, exited, ...).</summary>
         public string EngineState { get; internal set; } = "";
         public string DockerHost { get; internal set; } = "";
         public DateTime CreatedAt { get; internal set; }
         public DateTime? ExpiresAt { get; internal set; }
         public int TimeoutSec { get; internal set; }
-        /// <summary>Null for a sandbox without a deadline; zero once the deadline has passed or the sandbox was removed.</summary>
+        /// <summary>-IdleTimeout: every use pushes <see cref="ExpiresAt"/> to then plus this many seconds; 0: none.</summary>
+        public int IdleTimeoutSec { get; internal set; }
+        /// <summary>The deadline no use can push it past (creation plus -Timeout); null for none.</summary>
+        public DateTime? HardExpiresAt { get; internal set; }
+        /// <summary>
+        /// Null for a sandbox without a deadline; zero once the deadline has passed or the sandbox was removed. While suspended
+        /// (without -KeepDeadline) the time left when it was suspended, which stands still.
+        /// </summary>
         public TimeSpan? TimeLeft => IsRemoved ? TimeSpan.Zero
+            : IsSuspendedFrozen && !IsExpired ? Suspension!.Value.Remaining
             : ExpiresAt is DateTime e ? (e > DateTime.UtcNow ? e - DateTime.UtcNow : TimeSpan.Zero) : (TimeSpan?)null;
         /// <summary><see cref="TimeLeft"/> in whole seconds, rounded up (0 only when no time is left), for scripts and JSON.</summary>
         public int? TimeLeftSec => TimeLeft is TimeSpan t ? (int)Math.Ceiling(t.TotalSeconds) : (int?)null;
@@ -89,6 +97,17 @@ namespace Sandbox
             copy.ViaSession = session;
             return copy;
         }
+        /// <summary>When Suspend-Sandbox paused it; null when it is not suspended.</summary>
+        public DateTime? SuspendedAt => EngineState == "paused" ? Suspension?.SuspendedAtUtc : null;
+        /// <summary>
+        /// While suspended: when it is removed unless resumed first (-MaxSuspend, or its deadline with -KeepDeadline); this is
+        /// also <see cref="ExpiresAt"/> meanwhile.
+        /// </summary>
+        public DateTime? SuspendExpiresAt => SuspendedAt != null ? ExpiresAt : null;
+        /// <summary>What the suspend record on the deadline volume says, for a paused sandbox.</summary>
+        internal Lifecycle.SuspendRecord? Suspension { get; set; }
+        bool IsSuspendedFrozen => SuspendedAt != null && !Suspension!.Value.KeepDeadline;
+
         /// <summary>Set when the deadline file could not be read: then nobody may treat the sandbox as expired.</summary>
         internal bool DeadlineUnknown { get; set; }
         bool IsRemoved => Lifecycle.SandboxRemover.IsRemovedHere(Id);
