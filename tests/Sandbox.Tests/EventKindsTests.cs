@@ -73,6 +73,16 @@ public class EventKindsTests
     }
 
     [Fact]
+    public void ToEvent_calls_a_kill_in_the_seconds_after_the_labelled_deadline_expired_and_one_before_it_died()
+    {
+        // 2026-01-01T00:00:01.123Z; the deadline label says 00:00:00 (whole seconds, cut down).
+        var labels = new Dictionary<string, string> { ["name"] = "box", ["exitCode"] = "137", ["io.sandbox.expires"] = "1767225600" };
+        Assert.Equal("expired", EventKinds.ToEvent(Container("die", labels), "h")!.Kind);
+        Assert.Equal("died", EventKinds.ToEvent(Container("die", labels, timeNano: 1_767_225_599_000_000_000), "h")!.Kind);
+        Assert.Equal("died", EventKinds.ToEvent(Container("die", labels, timeNano: 1_767_225_607_000_000_000), "h")!.Kind);
+    }
+
+    [Fact]
     public void ToEvent_gives_the_image_of_a_snapshot()
     {
         var e = EventKinds.ToEvent(Container("commit", new() { ["name"] = "box", ["imageID"] = "sha256:1", ["imageRef"] = "snap:latest" }), "h")!;
