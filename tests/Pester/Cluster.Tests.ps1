@@ -530,6 +530,14 @@ Describe 'Cluster' -Skip:$SwarmMissing {
             { New-Sandbox -Cluster $manager -Name $name -Limits @{ shm_size = '64m' } -ErrorAction Stop } | Should -Throw -ErrorId 'LimitNotOnCluster*'
             Test-ServiceExists $name | Should -BeFalse
         }
+
+        It 'what one engine has and a swarm service cannot: -Runtime, -Snapshot, Suspend-Sandbox' {
+            { New-Sandbox -Cluster $manager -Name (New-TestName 'rt') -Runtime runc -ErrorAction Stop } | Should -Throw -ErrorId 'RuntimeNotOnCluster*'
+            { New-Sandbox -Cluster $manager -Name (New-TestName 'snap') -Snapshot nothing -ErrorAction Stop } | Should -Throw -ErrorId 'SnapshotNotOnCluster*'
+            $sandbox = New-Sandbox -Cluster $manager -Name (New-TestName 'susp') -Cpus 0.1 -Memory 64MB -ErrorAction Stop
+            { $sandbox | Suspend-Sandbox -ErrorAction Stop } | Should -Throw -ErrorId 'SuspendNotOnCluster*'
+            ($sandbox | Invoke-SandboxCommand 'echo still-running') | Should -Be 'still-running'
+        }
     }
 
     # Last: the others need three nodes.

@@ -29,6 +29,10 @@ namespace Sandbox.Lifecycle
         /// </summary>
         public async Task SuspendAsync(Sandbox sandbox, TimeSpan maxSuspend, bool keepDeadline, CancellationToken cancel)
         {
+            // The swarm would go on calling a paused task running, and its listing would not show the frozen time.
+            if (sandbox.Cluster != null)
+                throw new SandboxException("SuspendNotOnCluster", SandboxErrorKind.InvalidOperation,
+                    $"Sandbox '{sandbox.Name}' runs on cluster {sandbox.Cluster}, whose tasks cannot be suspended in this version (the swarm would go on reporting it running).", sandbox.Name);
             if (!sandbox.Labels.ContainsKey(SandboxLabels.DeadlineVolume)) DeadlineVolumeOf(sandbox);
             var read = await RefreshAsync(sandbox, cancel).ConfigureAwait(false);
             if (read.State == DeadlineFileState.Unreadable)
