@@ -55,7 +55,7 @@ public class EngineRuntimesTests
     [Fact]
     public void A_cluster_refuses_a_runtime()
     {
-        var cluster = DockerEndpoint.Parse("tcp://10.0.0.1:2376").AsCluster();
+        var cluster = Local.AsCluster();
         Assert.Equal("RuntimeNotOnCluster", Assert.Throws<SandboxException>(() => EngineRuntimes.RefuseOnCluster("runsc", cluster)).ErrorId);
         EngineRuntimes.RefuseOnCluster(null, cluster);
         EngineRuntimes.RefuseOnCluster("runsc", Local);
