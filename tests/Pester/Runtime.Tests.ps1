@@ -156,7 +156,7 @@ Describe '-Runtime errors' {
 
     It 'on a cluster: RuntimeNotOnCluster (a swarm service cannot choose its runtime)' {
         foreach ($command in 'New-Sandbox', 'Start-SandboxPool', 'Invoke-SandboxCode') {
-            $options = @{ Cluster = 'tcp://192.0.2.1:2376'; Runtime = 'runsc'; ErrorAction = 'Stop' }
+            $options = @{ Cluster = 'ssh://nobody@192.0.2.1'; Runtime = 'runsc'; ErrorAction = 'Stop' }
             if ($command -eq 'Invoke-SandboxCode') { $options.Language = 'sh'; $options.Code = 'true' }
             { & $command @options } | Should -Throw -ErrorId 'RuntimeNotOnCluster*' -Because "$command -Cluster -Runtime"
         }

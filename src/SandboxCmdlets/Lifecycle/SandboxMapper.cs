@@ -22,7 +22,7 @@ namespace Sandbox.Lifecycle
         {
             var sandbox = FromInspectLabels(c, dockerHost);
             // The engine's word, where it has one: a sandbox without -Runtime runs on the engine's default, which may not be runc.
-            if (!sandbox.Labels.ContainsKey(SandboxLabels.Runtime) && !string.IsNullOrEmpty(c.HostConfig?.Runtime)) sandbox.Runtime = c.HostConfig!.Runtime!;
+            if (!sandbox.Labels.ContainsKey(SandboxLabels.Runtime) && !string.IsNullOrEmpty(c.HostConfig?.Runtime)) sandbox.Runtime = c.HostConfig!.Runtime ?? EngineRuntimes.Default;
             SandboxDeadlines.FromEngineCreation(sandbox, c.Created.ToUniversalTime());
             return sandbox;
         }
