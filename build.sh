@@ -103,7 +103,8 @@ stop_dockerd() {
 if ! docker info >/dev/null 2>&1; then
   start_dockerd
 elif ! tls_ok; then
-  dockerd_pid=$(pgrep -x dockerd | head -n 1 || true)
+  # Its own pidfile: other dockerd may run here (the test swarm's nodes), and pgrep would find one of those.
+  dockerd_pid=$(cat /var/run/docker.pid 2>/dev/null || true)
   dockerd_cmd=$(tr '\0' ' ' <"/proc/${dockerd_pid:-0}/cmdline" 2>/dev/null || true)
   dockerd_cmd=${dockerd_cmd% }
   if [[ -n "$dockerd_pid" && "$dockerd_cmd" == *"--tlscert $TLS_DIR/server-cert.pem"* ]]; then
@@ -131,7 +132,8 @@ fi
 
 # The engine answers with TLS; the -Runtime tests also need runsc registered in it.
 if docker info >/dev/null 2>&1 && tls_ok && ! runsc_ok; then
-  dockerd_pid=$(pgrep -x dockerd | head -n 1 || true)
+  # Its own pidfile: other dockerd may run here (the test swarm's nodes), and pgrep would find one of those.
+  dockerd_pid=$(cat /var/run/docker.pid 2>/dev/null || true)
   dockerd_cmd=$(tr '\0' ' ' <"/proc/${dockerd_pid:-0}/cmdline" 2>/dev/null || true)
   dockerd_cmd=${dockerd_cmd% }
   if [[ -n "$dockerd_pid" && "$dockerd_cmd" == *"--config-file $DOCKERD_CONFIG"* ]]; then
