@@ -47,7 +47,9 @@ namespace Sandbox.Lifecycle
         // right before the loop decides, so that an extended deadline is never cut.
         // Time is in hundredths: /proc/uptime (the host kernel's, never namespaced, not settable from inside; under gVisor
         // the sandbox's own kernel's, a monotonic clock too, but starting near 0 with the sandbox: "0.08" loses its
-        // leading zeros, which shells read as octal) plus an offset to the epoch
+        // leading zeros, which shells read as octal; and gVisor can cut the read short when a signal comes, such as the
+        // SIGCHLD of an orphan that code inside stopped or killed, so a reading counts only when it ends in two decimals)
+        // plus an offset to the epoch
         // taken once at start from bash's $EPOCHREALTIME, else date +%s%N, else (busybox: whole seconds) from the turn
         // of date's second, polled for at most a second. Each estimate errs late, never early (the offset loses one more
         // hundredth, for the one that /proc/uptime cuts off). Far from the deadline the loop wakes once a second (so
@@ -59,7 +61,7 @@ namespace Sandbox.Lifecycle
         const string Guard =
             "F=" + FilePath + "\n" +
             "command exec 3<>/dev/ptmx || command exec 3<&0\n" +
-            "c() { read U X </proc/uptime; U=${U%.*}${U#*.}; U=${U#0}; U=${U#0}; }\n" +
+            "c() { until read U X </proc/uptime && case $U in *.[0-9][0-9]) ;; *) false;; esac; do :; done; U=${U%.*}${U#*.}; U=${U#0}; U=${U#0}; }\n" +
             "if [ -n \"$EPOCHREALTIME\" ]; then E=${EPOCHREALTIME#*[.,]}; E=$((${EPOCHREALTIME%[.,]*}00 + 1${E%????} - 100)); c; O=$((E - U))\n" +
             "else\n" +
             "until E=$(date +%s%N); do read -r -n 1 -t 0.05 X <&3; done; c\n" +
