@@ -155,7 +155,8 @@ BeforeDiscovery {
         @{ Run = { Invoke-SandboxCommand -Name '[abc' 'true' }; ErrorId = 'InvalidWildcardPattern'; Category = 'InvalidArgument'; Phrase = '[abc' }
         @{ Run = { Invoke-SandboxCommand -ProjectId $missing 'true' }; ErrorId = 'SandboxNotFound'; Category = 'ObjectNotFound'; Phrase = 'Get-Sandbox' }
         @{ Run = { $Gone | Invoke-SandboxCommand 'true' }; ErrorId = 'SandboxNotFound'; Category = 'ObjectNotFound'; Phrase = 'no longer exists' }
-        @{ Run = { $Paused | Invoke-SandboxCommand 'true' }; ErrorId = 'SandboxNotRunning'; Category = 'InvalidOperation'; Phrase = 'not running' }
+        # Paused (by the engine, as Suspend-Sandbox does): the error says to resume it.
+        @{ Run = { $Paused | Invoke-SandboxCommand 'true' }; ErrorId = 'SandboxSuspended'; Category = 'InvalidOperation'; Phrase = 'until it is resumed' }
         # wrong types from the pipeline: any object binds to -InputObject (standard input), which needs a sandbox named on the command line
         @{ Run = { 'a string' | Invoke-SandboxCommand 'true' }; ErrorId = 'InputObjectMissingMandatory'; Category = 'InvalidArgument'; Phrase = 'mandatory parameters:  Sandbox' }
         @{ Run = { @{ Id = 'x' } | Invoke-SandboxCommand 'true' }; ErrorId = 'InputObjectMissingMandatory'; Category = 'InvalidArgument'; Phrase = 'mandatory parameters:  Sandbox' }
@@ -546,7 +547,7 @@ Describe 'BadInput' {
             @{ Case = 'Copy-SandboxItem into a removed sandbox'; Run = { $Gone | Copy-SandboxItem -Path $LocalFile }; Subject = 'Gone'; ErrorId = 'SandboxNotFound' }
             @{ Case = 'Copy-SandboxItem out of a removed sandbox'; Run = { $Gone | Copy-SandboxItem -Path '/etc/hostname' -FromSandbox -Destination $TestDrive }; Subject = 'Gone'; ErrorId = 'SandboxNotFound' }
             @{ Case = 'Set-Sandbox on a removed sandbox'; Run = { $Gone | Set-Sandbox -Timeout 60 }; Subject = 'Gone'; ErrorId = 'SandboxNotFound' }
-            @{ Case = 'Invoke-SandboxCommand on a paused sandbox'; Run = { $Paused | Invoke-SandboxCommand 'true' }; Subject = 'Paused'; ErrorId = 'SandboxNotRunning' }
+            @{ Case = 'Invoke-SandboxCommand on a paused sandbox'; Run = { $Paused | Invoke-SandboxCommand 'true' }; Subject = 'Paused'; ErrorId = 'SandboxSuspended' }
         ) {
             $sandbox = Get-Variable -Name $Subject -ValueOnly
             $result = Invoke-Case $Run
