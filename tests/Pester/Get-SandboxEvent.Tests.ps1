@@ -41,7 +41,10 @@ Describe 'Get-SandboxEvent -Wait on <Name>' -ForEach (Get-TestEndpoints) {
         # The watch reads the endpoint's environment (TLS files, ssh home) when it starts, in its own runspace: the
         # environment stays until the stream shows a sandbox made after it, which also says that it is listening.
         $watch = Use-TestEndpoint $endpoint {
-            $started = Start-EventWatch { param($module, $dockerHost, $pattern) Import-Module $module; Get-SandboxEvent -Wait -DockerHost $dockerHost -Name $pattern } $DockerHost, "$(Get-TestPrefix)-*"
+            # From a moment ago: the runspace may still be importing the module when the first sandbox is made (a slow
+            # machine), and the engine replays what happened since then before it streams.
+            $since = [datetime]::UtcNow.AddSeconds(-1)
+            $started = Start-EventWatch { param($module, $dockerHost, $pattern, $since) Import-Module $module; Get-SandboxEvent -Wait -Since $since -DockerHost $dockerHost -Name $pattern } $DockerHost, "$(Get-TestPrefix)-*", $since
             $first = New-Sandbox -DockerHost $DockerHost -Name (New-TestName "first-$suffix") -ErrorAction Stop
             Wait-Until { @(Get-Taken $started.Output | Where-Object Id -EQ $first.Id).Count -ge 1 } -TimeoutSec 20 | Should -BeTrue
             $started
