@@ -334,7 +334,7 @@ Describe 'Cluster' -Skip:$SwarmMissing {
             $shortened = [datetime]::UtcNow.AddSeconds(2)
             # The layer that holds with no PowerShell alive: the file PID 1 watches on the node has the new deadline
             # (whole epoch seconds, rounded up). Which layer then ends it (PID 1, exit 0, or this process's cleanup
-            # engine 0.3 s after the exact deadline, 137) is a race either side of which keeps the promise.
+            # engine a second after the exact deadline, 137) is a race either side of which keeps the promise.
             $inFile = [long](($sandbox | Invoke-SandboxCommand 'cat /run/sandbox/deadline') -join '').Trim()
             $inFile - [DateTimeOffset]::new($shortened).ToUnixTimeSeconds() | Should -BeIn @(-1, 0, 1) -Because 'the guard on the node reads the shortened deadline'
             Wait-Until { Get-DieEvent $sandbox.Id } -Deadline $shortened.AddSeconds(3) | Should -BeTrue -Because 'the shortened deadline ends it'

@@ -87,7 +87,7 @@ public class ClusterSwarmTasksTests
     [Fact]
     public void A_container_is_a_task_when_the_engine_labelled_it_with_its_service()
     {
-        Assert.True(SwarmTasks.IsTaskContainer((IReadOnlyDictionary<string, string>)new Dictionary<string, string> { [SwarmTasks.ServiceIdLabel] = "svc" }));
+        Assert.True(SwarmTasks.IsTaskContainer((IDictionary<string, string>)new Dictionary<string, string> { [SwarmTasks.ServiceIdLabel] = "svc" }));
         Assert.False(SwarmTasks.IsTaskContainer((IDictionary<string, string>)new Dictionary<string, string> { ["io.sandbox.managed"] = "true" }));
         Assert.False(SwarmTasks.IsTaskContainer((IDictionary<string, string>?)null));
     }

@@ -51,6 +51,20 @@ public sealed class SandboxDeadlinesTests
         Assert.False(SandboxDeadlines.IsKnownPassed(sandbox));
     }
 
+    [Theory]
+    [InlineData("running", -0.5, false)]  // PID 1 has its turn first
+    [InlineData("running", -1.5, true)]
+    [InlineData("exited", -0.5, true)]    // nothing left for PID 1 to do
+    [InlineData("running", 5, false)]
+    public void The_background_removal_gives_a_running_sandbox_s_guard_a_second(string state, double deadlineFromNowSec, bool due)
+    {
+        var now = DateTime.UtcNow;
+        var sandbox = new Sandbox { Id = "due", EngineState = state, ExpiresAt = now.AddSeconds(deadlineFromNowSec) };
+        Assert.Equal(due, SandboxDeadlines.IsDueForBackstop(sandbox, now));
+        sandbox.DeadlineUnknown = true;
+        Assert.False(SandboxDeadlines.IsDueForBackstop(sandbox, now.AddMinutes(5)));
+    }
+
     [Fact]
     public void This_process_remembers_a_bounded_number_of_moved_deadlines_and_forgets_removed_ones()
     {

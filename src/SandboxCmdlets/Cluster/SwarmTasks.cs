@@ -11,8 +11,6 @@ namespace Sandbox.Cluster
 
         public static bool IsTaskContainer(IDictionary<string, string>? labels) => labels != null && labels.ContainsKey(ServiceIdLabel);
 
-        public static bool IsTaskContainer(IReadOnlyDictionary<string, string>? labels) => labels != null && labels.ContainsKey(ServiceIdLabel);
-
         /// <summary>A task that will never run (again): restart policy none, so its sandbox has ended.</summary>
         public static bool HasEnded(TaskState? state) =>
             state == TaskState.Complete || state == TaskState.Failed || state == TaskState.Shutdown || state == TaskState.Rejected ||

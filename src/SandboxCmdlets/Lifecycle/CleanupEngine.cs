@@ -52,8 +52,6 @@ namespace Sandbox.Lifecycle
         /// <summary>After this many failed tries in a row a removal is reported; it is still tried, less often.</summary>
         const int FailuresBeforeReport = 3;
         static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
-        /// <summary>A moment's grace: the engine's clock and creation time are only so exact, and a sandbox must never go early.</summary>
-        static readonly TimeSpan ExpiryGrace = TimeSpan.FromMilliseconds(300);
 
         readonly ConcurrentDictionary<string, Tracked> _tracked = new ConcurrentDictionary<string, Tracked>();
         /// <summary>Sandboxes whose removal is under way, so that a slow removal never holds up another or runs twice.</summary>
@@ -99,7 +97,7 @@ namespace Sandbox.Lifecycle
             var now = DateTime.UtcNow;
             foreach (var tracked in _tracked.Values)
             {
-                if (!(tracked.Sandbox.ExpiresAt is DateTime expiresAt) || expiresAt + ExpiryGrace > now || tracked.NotBefore > now) continue;
+                if (!(tracked.Sandbox.ExpiresAt is DateTime expiresAt) || expiresAt + SandboxDeadlines.GuardFirst > now || tracked.NotBefore > now) continue;
                 if (_removing.TryAdd(tracked.Sandbox.Id, 0)) _ = RemoveExpiredAsync(tracked);
             }
 
@@ -167,7 +165,7 @@ namespace Sandbox.Lifecycle
         }
 
         /// <summary>
-        /// Removes every sandbox on the engine (or cluster) that is over (<see cref="SandboxDeadlines.IsOver"/>), whoever made it; returns them.
+        /// Removes every sandbox on the engine (or cluster) that is due (<see cref="SandboxDeadlines.IsDueForBackstop"/>), whoever made it; returns them.
         /// Thorough: also those whose deadline another process shortened (reads every running sandbox's deadline file).
         /// A sandbox whose deadline file cannot be read is never removed; it is reported instead.
         /// </summary>
@@ -181,6 +179,8 @@ namespace Sandbox.Lifecycle
                 expired = list.Where(SandboxDeadlines.IsOver).ToArray();
                 unknown = list.Where(s => s.DeadlineUnknown).ToArray();
             }
+            var now = DateTime.UtcNow;
+            expired = expired.Where(s => SandboxDeadlines.IsDueForBackstop(s, now)).ToArray();
             foreach (var sandbox in unknown.Where(s => _reportedUnknown.Add(s.Id)))
                 Problem?.Invoke(new CleanupProblem(CleanupProblem.DeadlineUnreadable, sandbox,
                     $"The deadline file of sandbox '{sandbox.Name}' could not be read, so it is not removed although its first deadline has passed."));

@@ -26,6 +26,13 @@ namespace Sandbox.Lifecycle
         /// </summary>
         static readonly TimeSpan GuardGrace = TimeSpan.FromMilliseconds(250);
 
+        /// <summary>
+        /// How long the background removal waits past a deadline for PID 1 to end a running sandbox itself. The guard is
+        /// the layer that holds with no PowerShell alive; racing it would end the same sandbox twice (exit 137 instead
+        /// of 0, two events), and a busy machine wakes the guard a few hundred milliseconds late.
+        /// </summary>
+        public static readonly TimeSpan GuardFirst = TimeSpan.FromSeconds(1);
+
         /// <summary>The file holds whole seconds rounded up: within a second of what is known is no move.</summary>
         static readonly TimeSpan FilePrecision = TimeSpan.FromSeconds(1);
 
@@ -86,6 +93,10 @@ namespace Sandbox.Lifecycle
         /// </summary>
         public static bool IsOver(Sandbox sandbox) =>
             IsKnownPassed(sandbox) || (sandbox.Cluster != null && (sandbox.EngineState == "exited" || sandbox.EngineState == "lost"));
+
+        /// <summary>What the background removal takes now: what is over, but a running sandbox only once PID 1 had its turn.</summary>
+        public static bool IsDueForBackstop(Sandbox sandbox, DateTime nowUtc) =>
+            IsOver(sandbox) && !(sandbox.EngineState == "running" && sandbox.ExpiresAt is DateTime expiresAt && expiresAt + GuardFirst > nowUtc);
 
         // ---- what this process knows ----------------------------------------------------------------------------------
 
