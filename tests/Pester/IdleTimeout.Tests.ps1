@@ -154,11 +154,15 @@ Move-Item -LiteralPath '$ready.tmp' -Destination '$ready'
         $work = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'other')
         $ready = Join-Path $work 'ready.txt'
         $sandbox = New-Sandbox -Name (New-TestName 'idle-other') -Timeout 120 -IdleTimeout 10
+        # The use comes at least 2.5 s after creation, so that its push lands past the first deadline's whole second
+        # however fast the child starts.
+        $useAfter = [datetime]::UtcNow.AddSeconds(2.5).ToString('o')
         try {
             $child = Start-ChildPwsh -WorkFolder $work -Script @"
 `$ErrorActionPreference = 'Stop'
 Import-Module `$env:SANDBOX_MODULE_PATH
 `$found = Get-Sandbox -Id '$($sandbox.Id)'
+while ([datetime]::UtcNow -lt [datetime]::Parse('$useAfter').ToUniversalTime()) { Start-Sleep -Milliseconds 50 }
 `$found | Invoke-SandboxCommand 'true'
 Start-Sleep -Milliseconds 300
 Set-Content -LiteralPath '$ready.tmp' -Value `$found.Id, `$found.ExpiresAt.ToString('o')

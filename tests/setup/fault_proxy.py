@@ -8,8 +8,9 @@ A rule is a method and a regular expression matched against the whole path (API 
 --fail answers the request itself with --status and a JSON message; --hold-response forwards the request at once and
 relays the engine's answer only after --hold-seconds (the engine has done the work; the client waits). Every request
 line is logged as "<ACTION> <METHOD> <PATH>" (FAIL, HOLD or PASS), flushed at once, so a test can wait for a request.
-Docker.DotNet opens one connection a request on a unix socket; only a connection's first request is looked at, the
-rest of it (an exec's hijacked stream too) is relayed as it is.
+Only a connection's first request is looked at, the rest of it (an exec's hijacked stream too) is relayed as it is; so
+that a client that keeps connections alive still shows the proxy every request, each request but an upgrade goes to the
+engine with "Connection: close", and the engine's answer then tells the client to open a new connection for the next.
 """
 import argparse
 import asyncio
@@ -26,6 +27,14 @@ def parse_rule(text):
 
 def matches(rule, method, path):
     return rule is not None and rule[0] in (method, "*") and rule[1].fullmatch(path) is not None
+
+
+def closing(head):
+    lines = head[:-4].split(b"\r\n")
+    if any(line.lower().startswith(b"upgrade:") for line in lines[1:]):
+        return head
+    kept = [line for line in lines[1:] if not line.lower().startswith(b"connection:")]
+    return b"\r\n".join([lines[0], *kept, b"Connection: close"]) + b"\r\n\r\n"
 
 
 class Proxy:
@@ -66,7 +75,7 @@ class Proxy:
         except OSError:
             client_writer.close()
             return
-        upstream_writer.write(head)
+        upstream_writer.write(closing(head))
         await asyncio.gather(self.relay(client_reader, upstream_writer, 0), self.relay(upstream_reader, client_writer, hold),
                              return_exceptions=True)
         for writer in (client_writer, upstream_writer):
