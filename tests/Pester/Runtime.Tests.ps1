@@ -90,6 +90,17 @@ Describe '-Runtime runsc: a sandbox under gVisor' -Skip:$SkipGvisor {
         (ConvertTo-Text $response.Content).Trim() | Should -Be 'gvisor-web'
     }
 
+    It 'the default -PidsLimit (100) lets 100 processes run inside: the engine''s limit counts gVisor''s own threads too, and the module makes room for them' {
+        # runsc 20221219 takes about 8 host pids for each process inside and stops the whole sandbox when the engine's
+        # limit refuses it one; with the engine's limit at 100 a sandbox died at about 60 processes inside.
+        $busy = New-Sandbox -Name (New-TestName 'gvpids') -Runtime runsc -Timeout 120
+        $busy.Limits.PidsLimit | Should -Be 100 -Because 'the sandbox shows the limit asked for'
+        (Get-ContainerInspect $busy.Id).HostConfig.PidsLimit | Should -Be 1100
+        $busy | Invoke-SandboxCommand 'for i in $(seq 95); do sleep 300 & done; sleep 1; ls /proc | grep -c "^[0-9]"' | Should -BeGreaterOrEqual 96
+        $busy | Invoke-SandboxCommand 'echo alive' | Should -Be 'alive' -Because 'the sandbox lives on with 95 processes running in it'
+        $busy | Stop-Sandbox
+    }
+
     It 'PID 1 is the deadline guard' {
         (Invoke-SandboxCommand -Sandbox $script:Gvisor -Command 'tr "\0" " " < /proc/1/cmdline') | Should -Match 'sandbox-deadline'
     }

@@ -46,6 +46,18 @@ public class EngineRuntimesTests
         Assert.True(EngineRuntimes.KeepsTmpInside("runsc"));
     }
 
+    [Fact]
+    public void Under_a_runtime_with_its_own_kernel_the_engine_s_pids_limit_leaves_room_for_that_kernel()
+    {
+        var gvisor = ContainerSettings.ForSandbox(Spec("runsc"), "sb", System.DateTime.UtcNow, System.TimeSpan.Zero);
+        Assert.Equal(ResourceLimits.DefaultPidsLimit * EngineRuntimes.OwnKernelHostPidsEach + EngineRuntimes.OwnKernelHostPidsBase, gvisor.HostConfig.PidsLimit);
+        Assert.Equal(ResourceLimits.DefaultPidsLimit.ToString(System.Globalization.CultureInfo.InvariantCulture), gvisor.Labels[SandboxLabels.PidsLimit]);
+        var runc = ContainerSettings.ForSandbox(Spec(), "sb", System.DateTime.UtcNow, System.TimeSpan.Zero);
+        Assert.Equal(ResourceLimits.DefaultPidsLimit, runc.HostConfig.PidsLimit);
+        Assert.Equal(-1, EngineRuntimes.HostPidsLimit(-1, "runsc"));
+        Assert.Null(EngineRuntimes.HostPidsLimit(null, "runsc"));
+    }
+
     [Theory]
     [InlineData("run sc")]
     [InlineData("-runsc")]

@@ -55,6 +55,7 @@ public sealed class SandboxDeadlinesTests
     [InlineData("running", -0.5, false)]  // PID 1 has its turn first
     [InlineData("running", -1.5, true)]
     [InlineData("exited", -0.5, true)]    // nothing left for PID 1 to do
+    [InlineData("paused", -0.1, true)]    // suspended: PID 1 is frozen and cannot end it
     [InlineData("running", 5, false)]
     public void The_background_removal_gives_a_running_sandbox_s_guard_a_second(string state, double deadlineFromNowSec, bool due)
     {

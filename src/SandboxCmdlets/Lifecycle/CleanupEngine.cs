@@ -97,7 +97,7 @@ namespace Sandbox.Lifecycle
             var now = DateTime.UtcNow;
             foreach (var tracked in _tracked.Values)
             {
-                if (!(tracked.Sandbox.ExpiresAt is DateTime expiresAt) || expiresAt + SandboxDeadlines.GuardFirst > now || tracked.NotBefore > now) continue;
+                if (!(SandboxDeadlines.BackstopAt(tracked.Sandbox) is DateTime due) || due > now || tracked.NotBefore > now) continue;
                 if (_removing.TryAdd(tracked.Sandbox.Id, 0)) _ = RemoveExpiredAsync(tracked);
             }
 

@@ -26,6 +26,7 @@ namespace Sandbox.Lifecycle
                 Runtime = spec.Runtime ?? "",
             };
             spec.Limits.ApplyTo(host);
+            host.PidsLimit = EngineRuntimes.HostPidsLimit(host.PidsLimit, spec.Runtime);
             // Read-only inside, so that code in the sandbox cannot move its own deadline; named, because the engine
             // refuses read-only anonymous volumes; labelled, so that a sweep can prune it when the sandbox ended alone.
             var deadlineVolume = $"{name}-deadline-{Guid.NewGuid().ToString("N").Substring(0, 8)}";

@@ -94,9 +94,16 @@ namespace Sandbox.Lifecycle
         public static bool IsOver(Sandbox sandbox) =>
             IsKnownPassed(sandbox) || (sandbox.Cluster != null && (sandbox.EngineState == "exited" || sandbox.EngineState == "lost"));
 
+        /// <summary>
+        /// When the background removal takes a sandbox whose deadline passes: a running one once PID 1 had its turn; a
+        /// suspended one (PID 1 frozen) at once. Null: no deadline.
+        /// </summary>
+        public static DateTime? BackstopAt(Sandbox sandbox) =>
+            sandbox.ExpiresAt is DateTime expiresAt ? expiresAt + (sandbox.EngineState == "running" ? GuardFirst : TimeSpan.Zero) : (DateTime?)null;
+
         /// <summary>What the background removal takes now: what is over, but a running sandbox only once PID 1 had its turn.</summary>
         public static bool IsDueForBackstop(Sandbox sandbox, DateTime nowUtc) =>
-            IsOver(sandbox) && !(sandbox.EngineState == "running" && sandbox.ExpiresAt is DateTime expiresAt && expiresAt + GuardFirst > nowUtc);
+            IsOver(sandbox) && !(BackstopAt(sandbox) is DateTime at && at > nowUtc && sandbox.EngineState == "running");
 
         // ---- what this process knows ----------------------------------------------------------------------------------
 
