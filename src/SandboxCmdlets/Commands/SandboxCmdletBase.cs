@@ -232,9 +232,8 @@ namespace Sandbox.Commands
         /// <summary>Where a sandbox object lives: its cluster, else its engine.</summary>
         protected ISandboxBackend ConnectFor(Sandbox sandbox) => Run(c => SandboxBackends.ForAsync(sandbox, EndpointOf(sandbox), c));
 
-        /// <summary>The engine that runs the sandbox's processes (on a cluster, its node's).</summary>
         /// <summary>
-        /// Every use of a sandbox gets its engine here, which is also where a use pushes an idle deadline: at its start, every
+        /// The engine that runs the sandbox's processes (on a cluster, its node's). Every use of a sandbox gets its engine here, which is also where a use pushes an idle deadline: at its start, every
         /// few seconds while this cmdlet runs (a command may run longer than the idle timeout), and at its end (Dispose).
         /// </summary>
         protected DockerEngine WorkEngine(Sandbox sandbox, ISandboxBackend backend) => Run(async c =>

@@ -75,8 +75,7 @@ namespace Sandbox.Lifecycle
         internal static async Task ReleasePusherAsync(string id)
         {
             if (!Pushers.TryRemove(id, out var pusher) || pusher.Writer == null) return;
-            try { await new SandboxDeadlines(pusher.Engine).RemoveWriterAsync(pusher.Writer).ConfigureAwait(false); }
-            catch (Exception) { /* labelled as the module's helper: the next sweep removes it */ }
+            await new SandboxDeadlines(pusher.Engine).RemoveWriterQuietlyAsync(pusher.Writer).ConfigureAwait(false);
         }
     }
 }

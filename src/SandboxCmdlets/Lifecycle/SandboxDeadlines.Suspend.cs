@@ -157,18 +157,6 @@ namespace Sandbox.Lifecycle
             sandbox.DeadlineUnknown = false;
         }
 
-        async Task<TimeSpan> ClockOffsetAsync(CancellationToken cancel)
-        {
-            try { return await EngineClock.OffsetAsync(_engine, cancel).ConfigureAwait(false); }
-            catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
-        }
-
-        async Task RemoveWriterQuietlyAsync(DeadlineWriter writer)
-        {
-            try { await RemoveWriterAsync(writer).ConfigureAwait(false); }
-            catch (Exception) { /* labelled as the module's helper: the next sweep removes it */ }
-        }
-
         static SandboxException PauseFailure(Sandbox sandbox, DockerApiException e, string verb) =>
             new SandboxException(verb == "suspend" ? "SuspendFailed" : "ResumeFailed", SandboxErrorKind.InvalidOperation,
                 $"Could not {verb} sandbox '{sandbox.Name}' ({sandbox.ShortId}): {EngineErrors.Message(e).Replace(sandbox.Id, "the container")}", sandbox.Name, null, e);

@@ -203,10 +203,7 @@ namespace Sandbox.Lifecycle
             DateTime? engineDeadline = null;
             if (timeoutSec > 0)
             {
-                TimeSpan offset;
-                try { offset = await EngineClock.OffsetAsync(_engine, cancel).ConfigureAwait(false); }
-                catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
-                engineDeadline = from + offset + TimeSpan.FromSeconds(timeoutSec);
+                engineDeadline = from + await ClockOffsetAsync(cancel).ConfigureAwait(false) + TimeSpan.FromSeconds(timeoutSec);
             }
             await WriteFileAsync(sandbox, engineDeadline, writer, cancel).ConfigureAwait(false);
             sandbox.TimeoutSec = timeoutSec;
@@ -258,11 +255,20 @@ namespace Sandbox.Lifecycle
 
         const string ProbeFileName = ".probe";
 
-        /// <summary>Removes a deadline writer; one left behind is the sweep's (it carries the module's labels).</summary>
-        public async Task RemoveWriterAsync(DeadlineWriter writer)
+        /// <summary>
+        /// Removes a deadline writer. A failure is not the caller's (it must not hide what the caller did or failed to do):
+        /// one left behind carries the module's helper label, and a sweep removes it once its sandbox is gone.
+        /// </summary>
+        internal async Task RemoveWriterQuietlyAsync(DeadlineWriter writer)
         {
             try { await _engine.Client.Containers.RemoveContainerAsync(writer.ContainerId, new ContainerRemoveParameters { Force = true }, CancellationToken.None).ConfigureAwait(false); }
-            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { }
+            catch (Exception) { /* gone already, or left to the sweep (above) */ }
+        }
+
+        async Task<TimeSpan> ClockOffsetAsync(CancellationToken cancel)
+        {
+            try { return await EngineClock.OffsetAsync(_engine, cancel).ConfigureAwait(false); }
+            catch (Exception e) when (!(e is OperationCanceledException)) { throw DockerEngine.Translate(e, _engine.Endpoint); }
         }
 
         Task WriteFileAsync(Sandbox sandbox, DateTime? engineDeadline, DeadlineWriter? given, CancellationToken cancel) =>
@@ -281,11 +287,7 @@ namespace Sandbox.Lifecycle
             catch (Exception e) { throw WriteFailure(e, sandbox); }
             finally
             {
-                if (given == null)
-                {
-                    try { await RemoveWriterAsync(writer).ConfigureAwait(false); }
-                    catch (Exception) { /* labelled as the module's helper: the next sweep removes it */ }
-                }
+                if (given == null) await RemoveWriterQuietlyAsync(writer).ConfigureAwait(false);
             }
         }
 

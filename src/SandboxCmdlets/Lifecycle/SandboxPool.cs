@@ -224,7 +224,7 @@ namespace Sandbox.Lifecycle
                 RecordError(failure);
             }
             // The writer's work is done either way; removing it is not the caller's wait.
-            _ = failure == null ? RemoveWriterQuietlyAsync(deadlines, member.Writer) : RemoveQuietlyAsync(member);
+            _ = failure == null ? deadlines.RemoveWriterQuietlyAsync(member.Writer) : RemoveQuietlyAsync(member);
             return failure;
         }
 
@@ -284,15 +284,9 @@ namespace Sandbox.Lifecycle
                 var backend = await SandboxBackends.ConnectAsync(Endpoint, CancellationToken.None).ConfigureAwait(false);
                 var deadlines = await backend.DeadlinesAsync(member.Sandbox, CancellationToken.None).ConfigureAwait(false);
                 await backend.RemoveAsync(member.Sandbox, CancellationToken.None).ConfigureAwait(false);
-                await RemoveWriterQuietlyAsync(deadlines, member.Writer).ConfigureAwait(false);
+                await deadlines.RemoveWriterQuietlyAsync(member.Writer).ConfigureAwait(false);
             }
             catch (Exception e) { RecordError($"Could not remove '{member.Sandbox.Name}' of pool '{Name}' (PID 1 ends it at its idle deadline): {SandboxException.FromUnexpected(e).Message}"); }
-        }
-
-        static async Task RemoveWriterQuietlyAsync(SandboxDeadlines deadlines, DeadlineWriter writer)
-        {
-            try { await deadlines.RemoveWriterAsync(writer).ConfigureAwait(false); }
-            catch (Exception) { /* labelled as the module's helper: a sweep removes it once its sandbox is gone */ }
         }
 
         /// <summary>Stops refilling and removes the waiting members (and those still starting); taken sandboxes stay.</summary>
