@@ -101,6 +101,18 @@ Describe '-Runtime runsc: a sandbox under gVisor' -Skip:$SkipGvisor {
         $busy | Stop-Sandbox
     }
 
+    It 'a fork bomb meets the engine''s limit (1,100 host pids) and gVisor stops the sandbox: early, never late' {
+        # Measured here: the bomb filled the 1,100 host pids within about a second and gVisor stopped the whole sandbox.
+        $bomb = New-Sandbox -Name (New-TestName 'gvbomb') -Runtime runsc -Timeout 60
+        try {
+            (Get-ContainerInspect $bomb.Id).HostConfig.PidsLimit | Should -Be 1100
+            docker exec -d $bomb.Id sh -c 'b() { b & b & wait; }; b' | Out-Null
+            Wait-Until { -not (docker ps -aq --filter "id=$($bomb.Id)") } -TimeoutSec 30 | Should -BeTrue -Because 'gVisor stops a sandbox whose kernel cannot get another host thread'
+            [datetime]::UtcNow | Should -BeLessThan $bomb.ExpiresAt.ToUniversalTime() -Because 'it ended long before its deadline'
+        }
+        finally { docker rm -f $bomb.Id *> $null }
+    }
+
     It 'PID 1 is the deadline guard' {
         (Invoke-SandboxCommand -Sandbox $script:Gvisor -Command 'tr "\0" " " < /proc/1/cmdline') | Should -Match 'sandbox-deadline'
     }
