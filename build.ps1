@@ -198,7 +198,7 @@ function Set-TestEnvironment {
 }
 
 function Invoke-Xunit {
-    $results = @{ Passed = 0; Failed = 0; Skipped = 0; Error = $null }
+    $results = @{ Passed = 0; Failed = 0; Skipped = 0; Error = $null; Failures = @() }
     $projects = @(Get-ChildItem (Join-Path $Root 'tests') -Filter *.csproj -Recurse -Depth 1 |
             Where-Object { (Get-Content -Raw -LiteralPath $_.FullName) -match 'Include="xunit' })
     if (-not $projects) { Write-Step 'xunit: no test project under tests/, skipped'; return $results }
@@ -225,6 +225,10 @@ function Invoke-Xunit {
         foreach ($skip in $run.SelectNodes("//*[local-name()='UnitTestResult'][@outcome='NotExecuted']")) {
             Write-Host "    skipped $($skip.testName): $($skip.SelectSingleNode(".//*[local-name()='Message']").InnerText)" -ForegroundColor Yellow
         }
+        foreach ($fail in $run.SelectNodes("//*[local-name()='UnitTestResult'][@outcome='Failed']")) {
+            $message = "$($fail.SelectSingleNode(".//*[local-name()='Message']").InnerText)".Trim()
+            $results.Failures += [pscustomobject]@{ Name = $fail.testName; Error = ($message -split '\r?\n')[0] }
+        }
         $results.Passed += [int]$counters.passed
         $results.Failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
         $results.Skipped += [Math]::Max(0, [int]$counters.total - [int]$counters.executed)   # skipped tests
@@ -236,7 +240,7 @@ function Invoke-Xunit {
 }
 
 function Invoke-PesterTests {
-    $results = @{ Passed = 0; Failed = 0; Skipped = 0; Error = $null }
+    $results = @{ Passed = 0; Failed = 0; Skipped = 0; Error = $null; Failures = @() }
     $testDir = Join-Path $Root 'tests/Pester'
     if (-not (Get-ChildItem $testDir -Filter *.Tests.ps1 -Recurse -ErrorAction SilentlyContinue)) {
         Write-Step 'Pester: no tests/Pester/*.Tests.ps1, skipped'
@@ -261,6 +265,7 @@ function Invoke-PesterTests {
     $results.Passed = $s.Passed
     $results.Failed = $s.Failed   # Inconclusive included (tests/tools/Invoke-PesterTests.ps1)
     $results.Skipped = $s.Skipped
+    $results.Failures = @($s.Failures | Where-Object { $_ })
     if ($s.Result -ne 'Passed' -and $s.Failed -eq 0) { $results.Error = "Pester result: $($s.Result)" }
     $results
 }
@@ -360,6 +365,7 @@ function Invoke-Test {
         Write-Host ("    {0,-7} {1} passed, {2} failed, {3} skipped" -f $name, $r.Passed, $r.Failed, $r.Skipped)
         $passed += $r.Passed; $failed += $r.Failed; $skipped += $r.Skipped
         if ($r.Error) { $errors += "${name}: $($r.Error)" }
+        foreach ($f in $r.Failures) { Write-Host "      failed: $($f.Name)`n        $($f.Error)" -ForegroundColor Red }
     }
     foreach ($e in $errors) { Write-Host "    ERROR $e" -ForegroundColor Red }
     Write-Host ("    tests took {0:hh\:mm\:ss}" -f $sw.Elapsed)

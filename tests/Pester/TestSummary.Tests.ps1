@@ -45,6 +45,30 @@ Describe 'sample' {
         $run.Output | Should -Match 'Inconclusive, counted as failed: sample\.waits for something that never happened: .*the copy finished too soon'
     }
 
+    It 'names every failed test, failed block and the first line of its error in the summary that build.ps1 prints last' {
+        $run = Invoke-Runner @'
+Describe 'sample' {
+    It 'passes' { 1 | Should -Be 1 }
+    It 'expects two' { 1 | Should -Be 2 -Because 'one is not two' }
+    It 'waits for something that never happened' { Set-ItResult -Inconclusive -Because 'the copy finished too soon' }
+    Context 'a block whose set-up throws' {
+        BeforeAll { throw "no engine`nsecond line" }
+        It 'never runs' { 1 | Should -Be 1 }
+    }
+}
+'@
+        $run.Summary | Should -Not -BeNullOrEmpty -Because $run.Output
+        $failures = @($run.Summary.Failures)
+        $failures.Name | Should -Contain 'sample.expects two'
+        $failures.Name | Should -Contain 'sample.waits for something that never happened'
+        ($failures | Where-Object Name -EQ 'sample.expects two').Error | Should -Match 'one is not two'
+        ($failures | Where-Object Name -EQ 'sample.waits for something that never happened').Error | Should -Match 'the copy finished too soon'
+        $blockOrTest = @($failures | Where-Object Name -Match 'a block whose set-up throws')
+        $blockOrTest | Should -Not -BeNullOrEmpty -Because 'a set-up that throws fails the tests under it'
+        $blockOrTest[0].Error | Should -Be 'no engine' -Because 'only the first line of the error is kept'
+        $run.ExitCode | Should -Be 1
+    }
+
     It 'counts a skip with its reason as skipped, and a run of passes and skips as passed' {
         $run = Invoke-Runner @'
 Describe 'sample' {

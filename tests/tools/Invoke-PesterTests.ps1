@@ -39,6 +39,29 @@ foreach ($test in $inconclusive) {
     Write-Host "Inconclusive, counted as failed: $($test.ExpandedPath): $($test.ErrorRecord | ForEach-Object { $_.Exception.Message })" -ForegroundColor Red
 }
 $failed = $result.FailedCount + $result.InconclusiveCount + $result.FailedBlocksCount + $result.FailedContainersCount
+
+# What failed, by name and the first line of its error: build.ps1 prints these in its closing summary, the part of a
+# long CI log that is read first.
+function Get-FirstErrorLine($ErrorRecords) {
+    $text = "$(@($ErrorRecords)[0] | ForEach-Object { $_.Exception.Message })".Trim()
+    $line = ($text -split '\r?\n')[0]
+    if ($line.Length -gt 300) { $line = $line.Substring(0, 300) + '...' }
+    $line
+}
+$failures = @(
+    foreach ($test in @($result.Failed) + $inconclusive) {
+        # A test under a block whose set-up threw has no error of its own: the block's is the reason.
+        $records = $test.ErrorRecord
+        for ($block = $test.Block; -not $records -and $block; $block = $block.Parent) { $records = $block.ErrorRecord }
+        [ordered]@{ Name = $test.ExpandedPath; Error = Get-FirstErrorLine $records }
+    }
+    foreach ($block in $result.FailedBlocks) {
+        [ordered]@{ Name = "$($block.ExpandedPath) (block)"; Error = Get-FirstErrorLine $block.ErrorRecord }
+    }
+    foreach ($container in $result.FailedContainers) {
+        [ordered]@{ Name = "$($container.Item) (file)"; Error = Get-FirstErrorLine $container.ErrorRecord }
+    }
+)
 [ordered]@{
     Result           = if ($failed -gt 0) { 'Failed' } else { $result.Result }
     Passed           = $result.PassedCount
@@ -49,5 +72,6 @@ $failed = $result.FailedCount + $result.InconclusiveCount + $result.FailedBlocks
     FailedBlocks     = $result.FailedBlocksCount
     FailedContainers = $result.FailedContainersCount
     Duration         = $result.Duration.ToString()
+    Failures         = $failures
 } | ConvertTo-Json | Set-Content -LiteralPath $SummaryPath -Encoding utf8
 exit ([int]($failed -gt 0 -or $result.Result -ne 'Passed'))
