@@ -25,6 +25,16 @@ BeforeAll {
     # PSDataCollection enumerates until it is closed: take what is there by index.
     function Get-Taken($Collection) { @(for ($i = 0; $i -lt $Collection.Count; $i++) { $Collection[$i] }) }
 
+    # For a failure's message: the sandbox's events as the engine still holds them (the local socket, with the docker CLI),
+    # and the engine clock offsets this process uses; tells a lost event from a wrong time window.
+    function Get-EngineView($Box) {
+        $until = ([DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000).ToString('0.000', [cultureinfo]::InvariantCulture)
+        $held = @(docker events --since ([DateTimeOffset]$Box.CreatedAt).AddSeconds(-5).ToUnixTimeSeconds() --until $until `
+                --filter "container=$($Box.Id)" --format '{{.Action}}' 2>&1)
+        $offsets = [Sandbox.Lifecycle.EngineClock].GetField('Offsets', [Reflection.BindingFlags]'NonPublic,Static').GetValue($null)
+        "the engine still holds $($held -join ', ') for it; the engine clock offsets in use: $(@($offsets.GetEnumerator() | ForEach-Object { "$($_.Key) $($_.Value)" }) -join '; ')"
+    }
+
     function Wait-Event($Watch, [string] $Name, [string] $Kind, [double] $TimeoutSec = 20) {
         Wait-Until { @(Get-Taken $Watch.Output | Where-Object { $_.Name -eq $Name -and $_.Kind -eq $Kind }).Count -ge 1 } -TimeoutSec $TimeoutSec
     }
@@ -146,13 +156,13 @@ Describe 'Get-SandboxEvent without -Wait on <Name>' -ForEach (Get-TestEndpoints)
         $events = @(Use-TestEndpoint $endpoint { Get-SandboxEvent -DockerHost $DockerHost -Since $start -ErrorAction Stop })
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
         $mine = @($events | Where-Object Id -EQ $box.Id)
-        $mine.Kind | Should -Be 'created', 'started', 'command', 'died', 'removed'
+        $mine.Kind | Should -Be 'created', 'started', 'command', 'died', 'removed' -Because (Get-EngineView $box)
         $mine[0].Time | Should -BeGreaterOrEqual $start.ToUniversalTime().AddSeconds(-1)
     }
 
     It 'defaults to the last hour, and filters by -Name, -Id and -Kind' {
         $byName = @(Use-TestEndpoint $endpoint { Get-SandboxEvent -DockerHost $DockerHost -Name $box.Name -ErrorAction Stop })
-        $byName.Kind | Should -Be 'created', 'started', 'command', 'died', 'removed'
+        $byName.Kind | Should -Be 'created', 'started', 'command', 'died', 'removed' -Because (Get-EngineView $box)
         $byId = @(Use-TestEndpoint $endpoint { Get-SandboxEvent -DockerHost $DockerHost -Id $box.ShortId -Kind removed -ErrorAction Stop })
         $byId.Count | Should -Be 1
         $byId[0].Name | Should -Be $box.Name
@@ -160,6 +170,26 @@ Describe 'Get-SandboxEvent without -Wait on <Name>' -ForEach (Get-TestEndpoints)
 
     It 'gives nothing before -Until' {
         @(Use-TestEndpoint $endpoint { Get-SandboxEvent -DockerHost $DockerHost -Name $box.Name -Since $start.AddMinutes(-5) -Until $start.AddMinutes(-4) -ErrorAction Stop }).Count | Should -Be 0
+    }
+}
+
+Describe 'Get-SandboxEvent without -Wait on <Name>, the engine clock offset off by seconds' -ForEach (Get-TestEndpoints -Name Ssh, Tls) {
+    It 'still ends with the removal that Stop-Sandbox has just made: "until now" is read on the engine''s clock' {
+        $endpoint = $_
+        Use-TestEndpoint $endpoint {
+            $box = New-Sandbox -DockerHost $DockerHost -Name (New-TestName "skew-$($endpoint.Name.ToLowerInvariant())") -ErrorAction Stop
+            # The offset this process measured for the engine, replaced for this test by one 5 s off.
+            $offsets = [Sandbox.Lifecycle.EngineClock].GetField('Offsets', [Reflection.BindingFlags]'NonPublic,Static').GetValue($null)
+            $key = @($offsets.Keys | Where-Object { $_ -like "$DockerHost|*" })
+            $key | Should -HaveCount 1 -Because "New-Sandbox measured the offset of $DockerHost"
+            $measured = $offsets[$key[0]]
+            try {
+                $offsets[$key[0]] = $measured - [TimeSpan]::FromSeconds(5)
+                $box | Stop-Sandbox -Confirm:$false
+                @(Get-SandboxEvent -DockerHost $DockerHost -Name $box.Name -ErrorAction Stop).Kind | Should -Be 'created', 'started', 'died', 'removed'
+            }
+            finally { $offsets[$key[0]] = $measured }
+        }
     }
 }
 

@@ -74,8 +74,12 @@ namespace Sandbox.Commands
                     var offset = await EngineClock.OffsetAsync(engine, c).ConfigureAwait(false);
                     var now = DateTime.UtcNow;
                     var since = hasSince ? ToUtc(Since) : Wait ? now : now - DefaultWindow;
-                    DateTime? until = hasUntil ? ToUtc(Until) : Wait ? (DateTime?)null : now;
-                    await EventReader.ReadAsync(engine, since + offset, until + offset, e =>
+                    // "Until now" is read on the engine's clock: an offset known only to some milliseconds would cut off
+                    // what happened just before the call (the removal a Stop-Sandbox just made).
+                    DateTime? untilEngine = hasUntil ? ToUtc(Until) + offset
+                        : Wait ? (DateTime?)null
+                        : engine.Endpoint.IsLocal ? now : await EngineClock.NowAsync(engine, c).ConfigureAwait(false);
+                    await EventReader.ReadAsync(engine, since + offset, untilEngine, e =>
                     {
                         e.Time -= offset;
                         if (Matches(e, names)) Post(() => WriteObject(e));
