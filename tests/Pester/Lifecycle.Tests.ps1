@@ -249,6 +249,30 @@ Describe 'Nothing leaks, nothing fails quietly' {
         }
     }
 
+    It 'a command whose stream the link cuts while it runs ends in DockerEndpointUnavailable, not a result, and is stopped inside' {
+        # The engine still answers new connections: only the exec's own stream breaks, as when a link drops one connection.
+        $proxy = Start-FaultProxy -Arguments '--cut', 'POST /exec/[^/]+/start', '--cut-seconds', '1.5'
+        $sandbox = $null
+        try {
+            $sandbox = New-Sandbox -Name (New-TestName 'cut') -Image (Get-TestImage) -DockerHost $proxy.DockerHost -Timeout 60
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $results = @($sandbox | Invoke-SandboxCommand 'echo started; sleep 30; echo never' -PassThru -ErrorVariable failures -ErrorAction SilentlyContinue)
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 10 -Because 'the command would have run 30 s'
+            @(Get-ProxyLog $proxy | Where-Object { $_ -like 'CLOSED POST /exec/*/start' }).Count | Should -BeGreaterThan 0 -Because 'the proxy cut the stream'
+            $results | Where-Object { $_ -is [Sandbox.SandboxCommandResult] } | Should -BeNullOrEmpty -Because 'there is no exit code to give'
+            $results | Should -Contain 'started' -Because 'the output before the cut was streamed'
+            @($failures) | Should -HaveCount 1
+            $failures[0].FullyQualifiedErrorId | Should -BeLike 'DockerEndpointUnavailable,*'
+            $failures[0].Exception.Message | Should -Match 'broke while the command was running'
+            # Stopped inside, as Ctrl+C stops a command: no 'sleep 30' is left in the sandbox.
+            docker exec $sandbox.Id ps -o args | Where-Object { $_ -match '^sleep 30' } | Should -BeNullOrEmpty
+        }
+        finally {
+            if ($sandbox) { $sandbox | Stop-Sandbox -ErrorAction SilentlyContinue }
+            Stop-FaultProxy $proxy
+        }
+    }
+
     It 'a removal that keeps failing in the cleanup engine is reported as a warning and a Sandbox.RemovalFailed event' {
         $proxy = Start-FaultProxy -Arguments '--fail', 'DELETE /containers/[^/]+'
         Register-SandboxEvent Sandbox.RemovalFailed

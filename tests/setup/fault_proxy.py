@@ -2,12 +2,15 @@
 """A proxy in front of the Docker engine's unix socket that fails or holds chosen requests, for the fault tests.
 
     fault_proxy.py --listen /tmp/x.sock --log /tmp/x.log [--fail 'GET /containers/[^/]+/archive'] [--status 500]
-                   [--hold-response 'POST /containers/create' --hold-seconds 3] [--upstream /var/run/docker.sock]
+                   [--hold-response 'POST /containers/create' --hold-seconds 3] [--cut 'POST /exec/[^/]+/start' --cut-seconds 1.5]
+                   [--upstream /var/run/docker.sock]
 
 A rule is a method and a regular expression matched against the whole path (API version prefix and query cut off).
 --fail answers the request itself with --status and a JSON message; --hold-response forwards the request at once and
-relays the engine's answer only after --hold-seconds (the engine has done the work; the client waits). Every request
-line is logged as "<ACTION> <METHOD> <PATH>" (FAIL, HOLD or PASS), flushed at once, so a test can wait for a request.
+relays the engine's answer only after --hold-seconds (the engine has done the work; the client waits); --cut relays the
+request and closes both of its connections --cut-seconds later, as a link that breaks does, while new connections still
+reach the engine. Every request line is logged as "<ACTION> <METHOD> <PATH>" (FAIL, HOLD, CUT or PASS), flushed at
+once, so a test can wait for a request.
 Only a connection's first request is looked at, the rest of it (an exec's hijacked stream too) is relayed as it is; so
 that a client that keeps connections alive still shows the proxy every request, each request but an upgrade goes to the
 engine with "Connection: close", and the engine's answer then tells the client to open a new connection for the next.
@@ -42,6 +45,7 @@ class Proxy:
         self.args = args
         self.fail = parse_rule(args.fail) if args.fail else None
         self.hold = parse_rule(args.hold_response) if args.hold_response else None
+        self.cut = parse_rule(args.cut) if args.cut else None
         self.log = open(args.log, "a", buffering=1)
 
     def record(self, action, method, path):
@@ -69,15 +73,20 @@ class Proxy:
             return
 
         hold = self.args.hold_seconds if matches(self.hold, method, path) else 0
-        self.record("HOLD" if hold else "PASS", method, path)
+        cut = self.args.cut_seconds if matches(self.cut, method, path) else None
+        self.record("HOLD" if hold else "CUT" if cut is not None else "PASS", method, path)
         try:
             upstream_reader, upstream_writer = await asyncio.open_unix_connection(self.args.upstream)
         except OSError:
             client_writer.close()
             return
         upstream_writer.write(closing(head))
-        await asyncio.gather(self.relay(client_reader, upstream_writer, 0), self.relay(upstream_reader, client_writer, hold),
-                             return_exceptions=True)
+        relays = asyncio.gather(self.relay(client_reader, upstream_writer, 0), self.relay(upstream_reader, client_writer, hold),
+                                return_exceptions=True)
+        try:
+            await asyncio.wait_for(relays, cut)
+        except asyncio.TimeoutError:
+            self.record("CLOSED", method, path)
         for writer in (client_writer, upstream_writer):
             writer.close()
 
@@ -108,6 +117,8 @@ async def main():
     parser.add_argument("--status", type=int, default=500)
     parser.add_argument("--hold-response")
     parser.add_argument("--hold-seconds", type=float, default=3.0)
+    parser.add_argument("--cut")
+    parser.add_argument("--cut-seconds", type=float, default=1.5)
     args = parser.parse_args()
     if os.path.exists(args.listen):
         os.unlink(args.listen)

@@ -92,6 +92,9 @@ namespace Sandbox.Exec
             outLines.Flush();
             errLines.Flush();
 
+            // A stream that ended because the link to the engine broke looks like the end of output: the exec tells.
+            var inspect = stop.IsCancellationRequested ? null : await ExitAfterStreamEndAsync(containerId, execId, tag, request.User, stop.Token).ConfigureAwait(false);
+
             var outcome = new ExecOutcome
             {
                 StdOut = stdout.ToString(), StdErr = stderr.ToString(), Truncated = outLines.Truncated || errLines.Truncated, StdErrTail = tail.Lines(),
@@ -106,11 +109,6 @@ namespace Sandbox.Exec
                 return outcome;
             }
 
-            // A stream that ended because the engine went away looks like the end of output: the exit code tells.
-            ContainerExecInspectResponse? inspect;
-            try { inspect = await _engine.Client.Exec.InspectContainerExecAsync(execId, CancellationToken.None).ConfigureAwait(false); }
-            catch (DockerApiException) { inspect = null; }
-            catch (Exception e) { throw DockerEngine.Translate(e, _engine.Endpoint); }
             outcome.ExitCode = (int)(inspect?.ExitCode ?? -1);
             outcome.Duration = clock.Elapsed;
             if (runtimeFailure != null)
@@ -199,6 +197,38 @@ namespace Sandbox.Exec
                 return;
             }
         }
+
+        /// <summary>
+        /// The exec once its stream has ended: the engine ends it when the command has exited, and may record the exit a
+        /// moment later, so a running exec is asked again for a second. One still running then lost its stream with the
+        /// link to the engine (the connection broke, not the engine's answers to new ones): the output from there on is
+        /// lost, so the command is killed, as on Ctrl+C, and that is an error, not a result with no exit code. Null: the
+        /// exec or its sandbox is gone, or the run was stopped meanwhile.
+        /// </summary>
+        async Task<ContainerExecInspectResponse?> ExitAfterStreamEndAsync(string containerId, string execId, string tag, string? user, CancellationToken stop)
+        {
+            var waited = TimeSpan.Zero;
+            for (var delay = TimeSpan.FromMilliseconds(25); ; delay = TimeSpan.FromTicks(delay.Ticks * 2))
+            {
+                ContainerExecInspectResponse inspect;
+                try { inspect = await _engine.Client.Exec.InspectContainerExecAsync(execId, CancellationToken.None).ConfigureAwait(false); }
+                catch (DockerApiException) { return null; }
+                catch (Exception e) { throw DockerEngine.Translate(e, _engine.Endpoint); }
+                if (!inspect.Running) return inspect;
+                if (waited >= StreamLostAfter)
+                {
+                    await KillAsync(containerId, tag, user).ConfigureAwait(false);
+                    throw new SandboxException("DockerEndpointUnavailable", SandboxErrorKind.ConnectionError,
+                        $"The connection to the Docker engine at {_engine.Endpoint.Host} broke while the command was running: its output from there on is lost, and the command was stopped.",
+                        _engine.Endpoint.Host, "Check the link to the engine and run the command again.");
+                }
+                try { await Task.Delay(delay, stop).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return null; }
+                waited += delay;
+            }
+        }
+
+        static readonly TimeSpan StreamLostAfter = TimeSpan.FromSeconds(1);
 
         static readonly TimeSpan QuietAfterExit = TimeSpan.FromMilliseconds(300);
         static readonly TimeSpan FlowAfterExit = TimeSpan.FromSeconds(2);
