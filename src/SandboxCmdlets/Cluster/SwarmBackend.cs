@@ -190,32 +190,47 @@ namespace Sandbox.Cluster
         {
             var labels = new Dictionary<string, bool> { [$"{SandboxLabels.Managed}=true"] = true };
             if (!string.IsNullOrEmpty(projectId)) labels[$"{SandboxLabels.Project}={projectId}"] = true;
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                var services = await Client.Swarm.ListServicesAsync(new ServiceListParameters
+                try
                 {
-                    Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = labels },
-                }, cancel).ConfigureAwait(false);
-                if (services.Count == 0) return Array.Empty<Sandbox>();
-                var tasksOf = (await Client.Tasks.ListAsync(new TasksListParameters
-                {
-                    Filters = new Dictionary<string, IDictionary<string, bool>> { ["service"] = services.ToDictionary(s => s.ID, _ => true) },
-                }, cancel).ConfigureAwait(false)).ToLookup(t => t.ServiceID);
-                var nodes = (await Client.Swarm.ListNodesAsync(cancel).ConfigureAwait(false)).ToDictionary(n => n.ID);
-                var sandboxes = services.Select(service =>
-                {
-                    var task = tasksOf[service.ID].OrderByDescending(t => t.CreatedAt ?? DateTime.MinValue).FirstOrDefault();
-                    var node = task?.NodeID != null && nodes.TryGetValue(task.NodeID, out var n) ? n : null;
-                    return SwarmMapper.FromService(service, task, node, node == null ? null : TryNodeEndpoint(node), Endpoint);
-                }).OrderBy(s => s.Node ?? "").ThenBy(s => s.CreatedAt).ToList();
-                // As on one engine: a label deadline that passed may have been moved (the file on the node says).
-                await Task.WhenAll(sandboxes.Where(s => s.IsExpired && s.EngineState == "running" && s.Labels.ContainsKey(SandboxLabels.DeadlineVolume))
-                    .Select(s => RefreshDeadlineAsync(s, cancel))).ConfigureAwait(false);
-                await SandboxPools.MarkMembersAsync(sandboxes, s => DeadlinesAsync(s, cancel), cancel).ConfigureAwait(false);
-                return sandboxes;
+                    var services = await Client.Swarm.ListServicesAsync(new ServiceListParameters
+                    {
+                        Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = labels },
+                    }, cancel).ConfigureAwait(false);
+                    if (services.Count == 0) return Array.Empty<Sandbox>();
+                    ILookup<string, TaskResponse> tasksOf;
+                    try
+                    {
+                        tasksOf = (await Client.Tasks.ListAsync(new TasksListParameters
+                        {
+                            Filters = new Dictionary<string, IDictionary<string, bool>> { ["service"] = services.ToDictionary(s => s.ID, _ => true) },
+                        }, cancel).ConfigureAwait(false)).ToLookup(t => t.ServiceID);
+                    }
+                    catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound && attempt < ListAttempts)
+                    {
+                        // The manager refuses a task filter that names a service removed since the list (a removal by
+                        // any process): list again, without it.
+                        continue;
+                    }
+                    var nodes = (await Client.Swarm.ListNodesAsync(cancel).ConfigureAwait(false)).ToDictionary(n => n.ID);
+                    var sandboxes = services.Select(service =>
+                    {
+                        var task = tasksOf[service.ID].OrderByDescending(t => t.CreatedAt ?? DateTime.MinValue).FirstOrDefault();
+                        var node = task?.NodeID != null && nodes.TryGetValue(task.NodeID, out var n) ? n : null;
+                        return SwarmMapper.FromService(service, task, node, node == null ? null : TryNodeEndpoint(node), Endpoint);
+                    }).OrderBy(s => s.Node ?? "").ThenBy(s => s.CreatedAt).ToList();
+                    // As on one engine: a label deadline that passed may have been moved (the file on the node says).
+                    await Task.WhenAll(sandboxes.Where(s => s.IsExpired && s.EngineState == "running" && s.Labels.ContainsKey(SandboxLabels.DeadlineVolume))
+                        .Select(s => RefreshDeadlineAsync(s, cancel))).ConfigureAwait(false);
+                    await SandboxPools.MarkMembersAsync(sandboxes, s => DeadlinesAsync(s, cancel), cancel).ConfigureAwait(false);
+                    return sandboxes;
+                }
+                catch (Exception e) when (!(e is OperationCanceledException) && !(e is SandboxException)) { throw DockerEngine.Translate(e, Endpoint); }
             }
-            catch (Exception e) when (!(e is OperationCanceledException) && !(e is SandboxException)) { throw DockerEngine.Translate(e, Endpoint); }
         }
+
+        const int ListAttempts = 3;
 
         DockerEndpoint? TryNodeEndpoint(NodeListResponse node)
         {
