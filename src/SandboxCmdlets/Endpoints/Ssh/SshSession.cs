@@ -131,6 +131,7 @@ namespace Sandbox.Endpoints.Ssh
         static readonly TimeSpan StandbyLifetime = TimeSpan.FromSeconds(50);
         readonly ConcurrentQueue<(SshChannelStream Stream, DateTime Opened)> _standby = new ConcurrentQueue<(SshChannelStream, DateTime)>();
         int _refilling;
+        volatile bool _disposed;
 
         /// <summary>What a channel may hold that its reader has not read yet, before it holds back the engine.</summary>
         const int ChannelBufferBytes = 1 << 20;
@@ -171,9 +172,11 @@ namespace Sandbox.Endpoints.Ssh
             {
                 try
                 {
-                    while (_standby.Count < StandbyChannels)
+                    while (!_disposed && _standby.Count < StandbyChannels)
                     {
                         _standby.Enqueue((OpenChannel(), DateTime.UtcNow));
+                        // A channel that was opening while Remove-Module disposed the session would stay connected.
+                        if (_disposed) DropStandby();
                     }
                 }
                 catch (Exception) { /* the next request opens its own channel and reports what is wrong */ }
@@ -341,6 +344,7 @@ namespace Sandbox.Endpoints.Ssh
 
         public void Dispose()
         {
+            _disposed = true;
             lock (_recentUses) { _idleTimer?.Dispose(); _idleTimer = null; }
             DropStandby();
             lock (_gate)
